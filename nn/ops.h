@@ -1,0 +1,64 @@
+// The neural-network operators every model is built from.
+//
+// All ops take float32, contiguous tensors (CPU, or CUDA once that backend is registered) and
+// return new tensors; inputs are never modified. Each function validates its arguments (throwing
+// repscope::Error that names the op and the offending tensor or argument), then dispatches to the
+// best kernel registered for the tensors' device: on the CPU the fast "cpu" kernel when one is
+// registered, else the plain reference kernel. ops::force_reference (nn/ops/registry.h) switches
+// every op to the reference kernels, for debugging. Numerics follow PyTorch's CPU kernels closely
+// (float accumulation in blocked GEMMs, exact erf GELU, two-pass LayerNorm statistics).
+#pragma once
+
+#include "nn/tensor.h"
+
+namespace repscope::ops {
+
+// 2-d convolution, as torch.nn.functional.conv2d with square stride/padding and dilation 1.
+// x [N, C, H, W], weight [O, C/groups, kh, kw]; bias [O] or undefined (Tensor{}) = no bias.
+// Returns [N, O, (H + 2p - kh)/s + 1, (W + 2p - kw)/s + 1].
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
+              int groups = 1);
+
+// Inference BatchNorm over channel dim 1 of [N, C, ...]:
+// (x - mean) / sqrt(var + eps) * weight + bias, with weight/bias/mean/var of shape [C].
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, float eps);
+
+Tensor relu(const Tensor& x);
+// Exact erf GELU, as torch.nn.GELU(): 0.5 x (1 + erf(x / sqrt 2)).
+Tensor gelu(const Tensor& x);
+// x * sigmoid(1.702 x), CLIP's QuickGELU.
+Tensor quick_gelu(const Tensor& x);
+// Element-wise a + b; the shapes must be equal (no broadcasting).
+Tensor add(const Tensor& a, const Tensor& b);
+
+// torch.nn.functional.max_pool2d(x, kernel, stride, padding) with dilation 1, ceil_mode=False.
+// Padding counts as -inf. x [N, C, H, W].
+Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding);
+// torch.nn.functional.avg_pool2d with count_include_pad=True, ceil_mode=False: every window
+// is divided by kernel*kernel, padded zeros included.
+Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding = 0);
+// Global average: [N, C, H, W] -> [N, C, 1, 1] (torch adaptive_avg_pool2d(x, 1)).
+Tensor adaptive_avg_pool2d_1x1(const Tensor& x);
+
+// torch.nn.functional.linear: x [..., in] @ weight^T + bias; weight [out, in] (torch Linear
+// layout), bias [out] or undefined. Returns [..., out].
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+// a [..., M, K] @ b [K, N] -> [..., M, N] (CLIP's `x @ proj`; a may also be 1-d [K]).
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// LayerNorm over the last dim: (x - mean) / sqrt(var + eps) * weight + bias, biased variance.
+// weight and bias are [last dim]; either may be undefined (= 1 and 0).
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps);
+// Numerically stable softmax over the last dim.
+Tensor softmax_lastdim(const Tensor& x);
+
+// torch.nn.MultiheadAttention forward (batch_first layout [N, L, E]; need_weights=False; no mask;
+// no dropout): query [N, Lq, E], key/value [N, Lk, E]; in_proj_weight [3E, E], in_proj_bias [3E]
+// (q, k, v stacked; the bias may be undefined), out_proj_weight [E, E], out_proj_bias [E] (may be
+// undefined). E must be divisible by num_heads. Returns [N, Lq, E].
+Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                            const Tensor& in_proj_weight, const Tensor& in_proj_bias,
+                            const Tensor& out_proj_weight, const Tensor& out_proj_bias, int num_heads);
+
+}  // namespace repscope::ops
