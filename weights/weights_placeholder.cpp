@@ -1,2 +1,4 @@
 // Replaced by the name-map sources.
-namespace repscope::weights_detail { int placeholder = 0; }
+namespace repscope::weights_detail {
+int placeholder = 0;
+}

@@ -1,0 +1,59 @@
+// torchvision ResNet-18/34/50/101/152 (v1.5: the stride sits in the 3x3 conv of a Bottleneck),
+// with torchvision's parameter names and get_graph_node_names() tap names.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layers/batch_norm2d.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/linear.h"
+#include "nn/model.h"
+
+namespace repscope {
+
+struct ResNetConfig {
+  std::string name;             // "resnet50"
+  bool bottleneck = true;       // Bottleneck (expansion 4) or BasicBlock
+  std::array<int, 4> blocks{};  // blocks per stage
+  int num_classes = 1000;       // 0 = no fc (the model ends at flatten)
+  int input_size = 224;
+};
+
+// resnet18, resnet34, resnet50, resnet101, resnet152; throws Error for other names.
+ResNetConfig resnet_config(const std::string& name);
+
+class ResNet : public Model {
+ public:
+  explicit ResNet(ResNetConfig config);
+
+  std::string name() const override { return config_.name; }
+  std::string scheme() const override { return "torchvision"; }
+  std::string default_preset() const override { return "imagenet"; }
+  int input_size() const override { return config_.input_size; }
+  std::vector<TapInfo> taps() const override;
+  ParamList parameters() override;
+  Tensor forward(const Tensor& images, TapContext& ctx) const override;
+  const ResNetConfig& config() const { return config_; }
+
+ private:
+  struct Block {
+    Conv2d conv1, conv2, conv3;
+    BatchNorm2d bn1, bn2, bn3;
+    bool has_downsample = false;
+    Conv2d down_conv;
+    BatchNorm2d down_bn;
+  };
+  Tensor run_block(const Block& b, const std::string& prefix, const Tensor& x,
+                   const TapContext& ctx) const;
+
+  ResNetConfig config_;
+  Conv2d conv1_;
+  BatchNorm2d bn1_;
+  std::array<std::vector<Block>, 4> stages_;
+  Linear fc_;
+};
+
+}  // namespace repscope
