@@ -1,2 +1,0 @@
-// Replaced by the RSA and selectivity sources.
-namespace repscope::stats_detail { int placeholder = 0; }
