@@ -1,0 +1,288 @@
+#include "nn/models/clip_resnet.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "nn/error.h"
+#include "nn/ops.h"
+#include "nn/parallel.h"
+
+namespace repscope {
+
+const std::vector<std::string>& clip_resnet_names() {
+  static const std::vector<std::string> names = {"clip_rn50", "clip_rn101", "clip_rn50x4",
+                                                 "clip_rn50x16", "clip_rn50x64"};
+  return names;
+}
+
+ClipResNetConfig clip_resnet_config(const std::string& name) {
+  if (name == "clip_rn50") return {name, {3, 4, 6, 3}, 64, 1024, 224};
+  if (name == "clip_rn101") return {name, {3, 4, 23, 3}, 64, 512, 224};
+  if (name == "clip_rn50x4") return {name, {4, 6, 10, 6}, 80, 640, 288};
+  if (name == "clip_rn50x16") return {name, {6, 8, 18, 8}, 96, 768, 384};
+  if (name == "clip_rn50x64") return {name, {3, 15, 36, 10}, 128, 1024, 448};
+  fail("unknown CLIP ResNet '", name,
+       "' (clip_rn50, clip_rn101, clip_rn50x4, clip_rn50x16, clip_rn50x64)");
+}
+
+namespace {
+
+// torch's Conv2d default init (kaiming_uniform a=sqrt 5) = U(±1/sqrt(fan_in)); CLIP keeps it.
+Conv2d make_conv(int in, int out, int k, int pad) {
+  Conv2d c(in, out, k, /*stride=*/1, pad, /*bias=*/false);
+  c.weight_init = Init::uniform(1.0 / std::sqrt(static_cast<double>(in) * k * k));
+  return c;
+}
+
+int stem_size(int px) { return ((px + 2 - 3) / 2 + 1) / 2; }  // conv1 stride 2, then avgpool 2
+
+}  // namespace
+
+ClipResNet::ClipResNet(ClipResNetConfig config) : config_(std::move(config)) {
+  const int w = config_.width;
+  check(w > 0 && w % 2 == 0 && (w * 32) % 64 == 0, "CLIP ResNet ", config_.name, ": bad width ", w);
+  check(config_.input_size >= 32 && config_.input_size % 32 == 0, "CLIP ResNet ", config_.name,
+        ": input size ", config_.input_size, " must be a multiple of 32");
+  for (int b : config_.blocks) check(b >= 1, "CLIP ResNet ", config_.name, ": every stage needs a block");
+  conv1_ = make_conv(3, w / 2, 3, 1);
+  conv1_.stride = 2;
+  conv2_ = make_conv(w / 2, w / 2, 3, 1);
+  conv3_ = make_conv(w / 2, w, 3, 1);
+  bn1_ = BatchNorm2d(w / 2);
+  bn2_ = BatchNorm2d(w / 2);
+  bn3_ = BatchNorm2d(w);
+  int in = w;
+  for (int s = 0; s < 4; ++s) {
+    const int planes = w << s;
+    for (int i = 0; i < config_.blocks[static_cast<std::size_t>(s)]; ++i) {
+      Block b;
+      b.stride = (s > 0 && i == 0) ? 2 : 1;
+      b.conv1 = make_conv(in, planes, 1, 0);
+      b.conv2 = make_conv(planes, planes, 3, 1);
+      b.conv3 = make_conv(planes, planes * 4, 1, 0);
+      b.bn1 = BatchNorm2d(planes);
+      b.bn2 = BatchNorm2d(planes);
+      b.bn3 = BatchNorm2d(planes * 4);
+      if (b.stride > 1 || in != planes * 4) {
+        b.has_downsample = true;
+        b.down_conv = make_conv(in, planes * 4, 1, 0);
+        b.down_bn = BatchNorm2d(planes * 4);
+      }
+      in = planes * 4;
+      stages_[static_cast<std::size_t>(s)].push_back(std::move(b));
+    }
+  }
+  const int e = w * 32;
+  q_proj_ = Linear(e, e);
+  k_proj_ = Linear(e, e);
+  v_proj_ = Linear(e, e);
+  c_proj_ = Linear(e, config_.embed_dim);
+  // CLIP.initialize_parameters: attention-pool weights ~ N(0, in_features^-1/2).
+  const Init attn_init = Init::normal(1.0 / std::sqrt(static_cast<double>(e)));
+  for (Linear* l : {&q_proj_, &k_proj_, &v_proj_, &c_proj_}) l->weight_init = attn_init;
+  identity_ = Tensor::zeros({e, e});
+  float* id = identity_.data<float>();
+  for (int i = 0; i < e; ++i) id[static_cast<std::int64_t>(i) * e + i] = 1.0f;
+}
+
+ParamList ClipResNet::parameters() {
+  ParamList out;
+  conv1_.collect("conv1.", out);
+  bn1_.collect("bn1.", out);
+  conv2_.collect("conv2.", out);
+  bn2_.collect("bn2.", out);
+  conv3_.collect("conv3.", out);
+  bn3_.collect("bn3.", out);
+  for (std::size_t s = 0; s < 4; ++s) {
+    for (std::size_t i = 0; i < stages_[s].size(); ++i) {
+      Block& b = stages_[s][i];
+      const std::string p = str("layer", s + 1, ".", i, ".");
+      b.conv1.collect(p + "conv1.", out);
+      b.bn1.collect(p + "bn1.", out);
+      b.conv2.collect(p + "conv2.", out);
+      b.bn2.collect(p + "bn2.", out);
+      b.conv3.collect(p + "conv3.", out);
+      b.bn3.collect(p + "bn3.", out);
+      // CLIP.initialize_parameters zero-initialises every bn3.weight (residual branch off).
+      for (Param& param : out) {
+        if (param.name == p + "bn3.weight") param.init = Init::zeros();
+      }
+      if (b.has_downsample) {
+        b.down_conv.collect(p + "downsample.0.", out);
+        b.down_bn.collect(p + "downsample.1.", out);
+      }
+    }
+  }
+  const std::int64_t e = config_.width * 32;
+  const std::int64_t spatial = config_.input_size / 32;
+  out.push_back({"attnpool.positional_embedding", &positional_embedding_, {spatial * spatial + 1, e},
+                 Init::normal(1.0 / std::sqrt(static_cast<double>(e)))});
+  q_proj_.collect("attnpool.q_proj.", out);
+  k_proj_.collect("attnpool.k_proj.", out);
+  v_proj_.collect("attnpool.v_proj.", out);
+  c_proj_.collect("attnpool.c_proj.", out);
+  return out;
+}
+
+std::vector<TapInfo> ClipResNet::taps() const {
+  std::vector<TapInfo> t;
+  auto module = [&](const std::string& name, Shape shape, const std::string& type, bool leaf,
+                    bool block) { t.push_back({name, std::move(shape), type, leaf, block, name}); };
+  const std::int64_t w = config_.width;
+  const std::int64_t s1 = (config_.input_size + 2 - 3) / 2 + 1;
+  for (int i = 1; i <= 3; ++i) {
+    const std::int64_t c = i == 3 ? w : w / 2;
+    module(str("conv", i), {c, s1, s1}, "Conv2d", true, false);
+    module(str("bn", i), {c, s1, s1}, "BatchNorm2d", true, false);
+    module(str("relu", i), {c, s1, s1}, "ReLU", true, false);
+  }
+  std::int64_t hw = stem_size(config_.input_size);
+  module("avgpool", {w, hw, hw}, "AvgPool2d", true, false);
+  std::int64_t channels = w;
+  for (std::size_t s = 0; s < 4; ++s) {
+    const std::string stage = str("layer", s + 1);
+    for (std::size_t i = 0; i < stages_[s].size(); ++i) {
+      const Block& b = stages_[s][i];
+      const std::string p = str(stage, ".", i, ".");
+      const std::int64_t planes = b.conv1.out_channels;
+      const std::int64_t out_hw = hw / b.stride;
+      module(p + "conv1", {planes, hw, hw}, "Conv2d", true, false);
+      module(p + "bn1", {planes, hw, hw}, "BatchNorm2d", true, false);
+      module(p + "relu1", {planes, hw, hw}, "ReLU", true, false);
+      module(p + "conv2", {planes, hw, hw}, "Conv2d", true, false);
+      module(p + "bn2", {planes, hw, hw}, "BatchNorm2d", true, false);
+      module(p + "relu2", {planes, hw, hw}, "ReLU", true, false);
+      module(p + "avgpool", {planes, out_hw, out_hw}, b.stride > 1 ? "AvgPool2d" : "Identity", true,
+             false);
+      const Shape out_shape{planes * 4, out_hw, out_hw};
+      module(p + "conv3", out_shape, "Conv2d", true, false);
+      module(p + "bn3", out_shape, "BatchNorm2d", true, false);
+      if (b.has_downsample) {
+        module(p + "downsample.-1", {channels, out_hw, out_hw}, "AvgPool2d", true, false);
+        module(p + "downsample.0", out_shape, "Conv2d", true, false);
+        module(p + "downsample.1", out_shape, "BatchNorm2d", true, false);
+        module(p + "downsample", out_shape, "Sequential", false, false);
+      }
+      t.push_back({p + "add", out_shape, "add", true, false, ""});
+      module(p + "relu3", out_shape, "ReLU", true, false);
+      module(stage + "." + std::to_string(i), out_shape, "Bottleneck", false, true);
+      hw = out_hw;
+      channels = planes * 4;
+    }
+    module(stage, {channels, hw, hw}, "Sequential", false, true);
+  }
+  module("attnpool", {config_.embed_dim}, "AttentionPool2d", true, true);
+  return t;
+}
+
+Tensor ClipResNet::run_block(const Block& b, const std::string& p, const Tensor& x,
+                             const TapContext& ctx) const {
+  auto tap = [&](const char* leaf, const Tensor& v) { ctx.tap(p + leaf, v); };
+  Tensor out = b.conv1.forward(x);
+  tap("conv1", out);
+  out = b.bn1.forward(out);
+  tap("bn1", out);
+  out = ops::relu(out);
+  tap("relu1", out);
+  out = b.conv2.forward(out);
+  tap("conv2", out);
+  out = b.bn2.forward(out);
+  tap("bn2", out);
+  out = ops::relu(out);
+  tap("relu2", out);
+  if (b.stride > 1) out = ops::avg_pool2d(out, b.stride, b.stride);
+  tap("avgpool", out);
+  out = b.conv3.forward(out);
+  tap("conv3", out);
+  out = b.bn3.forward(out);
+  tap("bn3", out);
+  Tensor identity = x;
+  if (b.has_downsample) {
+    identity = ops::avg_pool2d(x, b.stride, b.stride);
+    tap("downsample.-1", identity);
+    identity = b.down_conv.forward(identity);
+    tap("downsample.0", identity);
+    identity = b.down_bn.forward(identity);
+    tap("downsample.1", identity);
+    tap("downsample", identity);
+  }
+  out = ops::add(out, identity);
+  tap("add", out);
+  out = ops::relu(out);
+  tap("relu3", out);
+  return out;
+}
+
+// AttentionPool2d: tokens = [mean; HW positions] + positional_embedding, then multi-head
+// attention with the mean token as the only query, projected by c_proj.
+Tensor ClipResNet::attention_pool(const Tensor& x) const {
+  const std::int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+  check(positional_embedding_.dim(0) == hw + 1, "model ", name(), ": the attention pool expects a ",
+        config_.input_size, "x", config_.input_size, " input (", positional_embedding_.dim(0) - 1,
+        " positions), got a ", x.dim(2) * 32, "x", x.dim(3) * 32, " one");
+  Tensor tokens = Tensor::empty({n, hw + 1, c});
+  const float* src = x.data<float>();
+  const float* pos = positional_embedding_.data<float>();
+  float* dst = tokens.data<float>();
+  parallel_for(0, n * c, 16, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t nc = begin; nc < end; ++nc) {
+      const std::int64_t img = nc / c, ch = nc % c;
+      const float* plane = src + nc * hw;
+      float* row = dst + img * (hw + 1) * c;
+      double sum = 0.0;
+      for (std::int64_t j = 0; j < hw; ++j) {
+        sum += plane[j];
+        row[(j + 1) * c + ch] = plane[j] + pos[(j + 1) * c + ch];
+      }
+      row[ch] = static_cast<float>(sum / static_cast<double>(hw)) + pos[ch];
+    }
+  });
+  Tensor query = Tensor::empty({n, 1, c});
+  for (std::int64_t img = 0; img < n; ++img) {
+    std::memcpy(query.data<float>() + img * c, dst + img * (hw + 1) * c,
+                static_cast<std::size_t>(c) * sizeof(float));
+  }
+  Tensor in_proj_weight = Tensor::empty({3 * c, c});
+  Tensor in_proj_bias = Tensor::empty({3 * c});
+  in_proj_weight.slice0(0, c).copy_from(q_proj_.weight);
+  in_proj_weight.slice0(c, 2 * c).copy_from(k_proj_.weight);
+  in_proj_weight.slice0(2 * c, 3 * c).copy_from(v_proj_.weight);
+  in_proj_bias.slice0(0, c).copy_from(q_proj_.bias);
+  in_proj_bias.slice0(c, 2 * c).copy_from(k_proj_.bias);
+  in_proj_bias.slice0(2 * c, 3 * c).copy_from(v_proj_.bias);
+  Tensor attended = ops::multi_head_attention(query, tokens, tokens, in_proj_weight, in_proj_bias,
+                                              identity_, Tensor{}, config_.heads());
+  return c_proj_.forward(attended.reshape({n, c}));
+}
+
+Tensor ClipResNet::forward(const Tensor& images, TapContext& ctx) const {
+  check_loaded();
+  check_input(images);
+  Tensor x = images;
+  const Conv2d* convs[] = {&conv1_, &conv2_, &conv3_};
+  const BatchNorm2d* bns[] = {&bn1_, &bn2_, &bn3_};
+  for (int i = 0; i < 3; ++i) {
+    x = convs[i]->forward(x);
+    ctx.tap(str("conv", i + 1), x);
+    x = bns[i]->forward(x);
+    ctx.tap(str("bn", i + 1), x);
+    x = ops::relu(x);
+    ctx.tap(str("relu", i + 1), x);
+  }
+  x = ops::avg_pool2d(x, 2, 2);
+  ctx.tap("avgpool", x);
+  for (std::size_t s = 0; s < 4; ++s) {
+    const std::string stage = str("layer", s + 1);
+    for (std::size_t i = 0; i < stages_[s].size(); ++i) {
+      const std::string block = stage + "." + std::to_string(i);
+      x = run_block(stages_[s][i], block + ".", x, ctx);
+      ctx.tap(block, x);
+    }
+    ctx.tap(stage, x);
+  }
+  x = attention_pool(x);
+  ctx.tap("attnpool", x);
+  return x;
+}
+
+}  // namespace repscope

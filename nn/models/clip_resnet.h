@@ -1,0 +1,74 @@
+// OpenAI CLIP's ModifiedResNet image encoders (RN50, RN101, RN50x4, RN50x16, RN50x64): a 3-conv
+// stem with an average pool, Bottlenecks whose stride is an average pool ("anti-aliased"), and
+// an attention pool whose mean-token output is the image embedding.
+//
+// Parameter names are OpenAI's `visual.*` keys without the prefix (open_clip uses the same keys).
+// Taps are the module paths of clip.model.ModifiedResNet in execution order (each ReLU is its
+// own module: `relu1`..`relu3`), plus `layerS.I.add` for the residual addition. Per-image shapes
+// are [C, H, W] up to the attention pool, whose tap `attnpool` is the embedding [embed_dim].
+// See docs/clip.md.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "nn/layers/batch_norm2d.h"
+#include "nn/layers/conv2d.h"
+#include "nn/layers/linear.h"
+#include "nn/model.h"
+
+namespace repscope {
+
+struct ClipResNetConfig {
+  std::string name;             // "clip_rn50"
+  std::array<int, 4> blocks{};  // Bottlenecks per stage
+  int width = 64;               // stem width; stage s has 4 * width << s output channels
+  int embed_dim = 1024;         // attention-pool output (the image embedding)
+  int input_size = 224;         // n_px; the attention pool's positional embedding fixes it
+  // Attention-pool heads: OpenAI's build_model uses width * 32 / 64.
+  int heads() const { return width * 32 / 64; }
+};
+
+// clip_rn50, clip_rn101, clip_rn50x4, clip_rn50x16, clip_rn50x64; throws Error for other names.
+ClipResNetConfig clip_resnet_config(const std::string& name);
+// The names clip_resnet_config accepts.
+const std::vector<std::string>& clip_resnet_names();
+
+class ClipResNet : public Model {
+ public:
+  explicit ClipResNet(ClipResNetConfig config);
+
+  std::string name() const override { return config_.name; }
+  std::string scheme() const override { return "openai-clip"; }
+  std::string default_preset() const override { return "clip"; }
+  int input_size() const override { return config_.input_size; }
+  std::vector<TapInfo> taps() const override;
+  ParamList parameters() override;
+  Tensor forward(const Tensor& images, TapContext& ctx) const override;
+  const ClipResNetConfig& config() const { return config_; }
+
+ private:
+  struct Block {
+    int stride = 1;
+    Conv2d conv1, conv2, conv3;
+    BatchNorm2d bn1, bn2, bn3;
+    bool has_downsample = false;
+    Conv2d down_conv;
+    BatchNorm2d down_bn;
+  };
+  Tensor run_block(const Block& b, const std::string& prefix, const Tensor& x,
+                   const TapContext& ctx) const;
+  Tensor attention_pool(const Tensor& x) const;
+
+  ClipResNetConfig config_;
+  Conv2d conv1_, conv2_, conv3_;
+  BatchNorm2d bn1_, bn2_, bn3_;
+  std::array<std::vector<Block>, 4> stages_;
+  // attnpool
+  Tensor positional_embedding_;  // [HW + 1, E]
+  Linear q_proj_, k_proj_, v_proj_, c_proj_;
+  Tensor identity_;  // [E, E]: the attention's output projection is c_proj, applied afterwards
+};
+
+}  // namespace repscope
