@@ -1,0 +1,68 @@
+// Multi-head attention as torch computes it: project q, k, v (one GEMM each), scale q by
+// 1/sqrt(head_dim), then per (batch, head): scores = q kᵀ, row softmax, context = p v; finally
+// the output projection. The per-head work runs in parallel with its own score buffer.
+#include <cmath>
+#include <vector>
+
+#include "nn/gemm.h"
+#include "nn/ops/cpu/cpu.h"
+#include "nn/ops/kernel_util.h"
+#include "nn/parallel.h"
+
+namespace repscope::ops::cpu {
+namespace {
+
+// x [rows, e] @ w[row0 : row0 + e]ᵀ + b[row0 : row0 + e] -> [rows, e].
+Tensor project(const Tensor& x, const float* w, const float* b, std::int64_t row0, std::int64_t e) {
+  const std::int64_t rows = x.numel() / e;
+  Tensor out = Tensor::empty({rows, e});
+  float* yp = out.data<float>();
+  gemm_parallel(rows, e, e, x.data<float>(), e, false, w + row0 * e, e, true, yp, e);
+  if (b) {
+    parallel_for(0, rows, 16, [&](std::int64_t r0, std::int64_t r1) {
+      for (std::int64_t r = r0; r < r1; ++r) {
+        for (std::int64_t j = 0; j < e; ++j) yp[r * e + j] += b[row0 + j];
+      }
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                            const Tensor& in_proj_weight, const Tensor& in_proj_bias,
+                            const Tensor& out_proj_weight, const Tensor& out_proj_bias, int num_heads) {
+  const std::int64_t n = query.dim(0), lq = query.dim(1), e = query.dim(2), lk = key.dim(1);
+  const std::int64_t hd = e / num_heads;
+  const float* wi = in_proj_weight.data<float>();
+  const float* bi = detail::optional_data(in_proj_bias);
+  Tensor q = project(query, wi, bi, 0, e);
+  const Tensor k = project(key, wi, bi, e, e);
+  const Tensor v = project(value, wi, bi, 2 * e, e);
+  // torch scales q (not the scores) before the q kᵀ product.
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+  float* qp = q.data<float>();
+  for (std::int64_t i = 0; i < q.numel(); ++i) qp[i] *= scale;
+
+  Tensor context = Tensor::empty({n, lq, e});
+  float* cp = context.data<float>();
+  const float* kp = k.data<float>();
+  const float* vp = v.data<float>();
+  parallel_for(0, n * num_heads, 1, [&](std::int64_t t0, std::int64_t t1) {
+    thread_local std::vector<float> scores;
+    scores.resize(static_cast<std::size_t>(lq * lk));
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const std::int64_t b = t / num_heads, h = t % num_heads;
+      const float* qh = qp + b * lq * e + h * hd;
+      const float* kh = kp + b * lk * e + h * hd;
+      const float* vh = vp + b * lk * e + h * hd;
+      gemm(lq, lk, hd, qh, e, false, kh, e, true, scores.data(), lk);
+      softmax_rows(scores.data(), lq, lk);
+      gemm(lq, hd, lk, scores.data(), lk, false, vh, e, false, cp + b * lq * e + h * hd, e);
+    }
+  });
+  return linear(context, out_proj_weight, out_proj_bias);
+}
+
+}  // namespace repscope::ops::cpu

@@ -1,0 +1,85 @@
+// Pooling kernels, parallel over the N·C planes.
+#include <algorithm>
+#include <limits>
+
+#include "nn/ops/cpu/cpu.h"
+#include "nn/ops/kernel_util.h"
+#include "nn/parallel.h"
+
+namespace repscope::ops::cpu {
+namespace {
+
+template <typename Window>
+Tensor pool(const Tensor& x, int kernel, int stride, int padding, Window window) {
+  const std::int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
+  const std::int64_t oh = detail::window_out(h, kernel, stride, padding);
+  const std::int64_t ow = detail::window_out(w, kernel, stride, padding);
+  Tensor out = Tensor::empty({x.dim(0), x.dim(1), oh, ow});
+  const float* xp = x.data<float>();
+  float* yp = out.data<float>();
+  parallel_for(0, planes, 1, [&](std::int64_t p0, std::int64_t p1) {
+    for (std::int64_t pl = p0; pl < p1; ++pl) {
+      const float* plane = xp + pl * h * w;
+      float* dst = yp + pl * oh * ow;
+      for (std::int64_t y = 0; y < oh; ++y) {
+        const std::int64_t y0 = y * stride - padding;
+        const std::int64_t ya = std::max<std::int64_t>(y0, 0), yb = std::min<std::int64_t>(y0 + kernel, h);
+        for (std::int64_t xo = 0; xo < ow; ++xo) {
+          const std::int64_t x0 = xo * stride - padding;
+          const std::int64_t xa = std::max<std::int64_t>(x0, 0), xb = std::min<std::int64_t>(x0 + kernel, w);
+          dst[y * ow + xo] = window(plane, w, ya, yb, xa, xb);
+        }
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
+  return pool(x, kernel, stride, padding,
+              [](const float* plane, std::int64_t w, std::int64_t ya, std::int64_t yb, std::int64_t xa,
+                 std::int64_t xb) {
+                float best = -std::numeric_limits<float>::infinity();
+                for (std::int64_t y = ya; y < yb; ++y) {
+                  for (std::int64_t xx = xa; xx < xb; ++xx) {
+                    const float v = plane[y * w + xx];
+                    if (v > best || v != v) best = v;  // NaN propagates, as in torch
+                  }
+                }
+                return best;
+              });
+}
+
+Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding) {
+  // count_include_pad=True: the divisor is always kernel², padded zeros included.
+  const float inv = 1.0f / static_cast<float>(kernel * kernel);
+  return pool(x, kernel, stride, padding,
+              [inv](const float* plane, std::int64_t w, std::int64_t ya, std::int64_t yb, std::int64_t xa,
+                    std::int64_t xb) {
+                float sum = 0.0f;
+                for (std::int64_t y = ya; y < yb; ++y) {
+                  for (std::int64_t xx = xa; xx < xb; ++xx) sum += plane[y * w + xx];
+                }
+                return sum * inv;
+              });
+}
+
+Tensor adaptive_avg_pool2d_1x1(const Tensor& x) {
+  const std::int64_t planes = x.dim(0) * x.dim(1), hw = x.dim(2) * x.dim(3);
+  Tensor out = Tensor::empty({x.dim(0), x.dim(1), 1, 1});
+  const float* xp = x.data<float>();
+  float* yp = out.data<float>();
+  parallel_for(0, planes, 16, [&](std::int64_t p0, std::int64_t p1) {
+    for (std::int64_t pl = p0; pl < p1; ++pl) {
+      // Double accumulation: a 56x56 plane summed in float would drift from torch's result.
+      double sum = 0.0;
+      for (std::int64_t i = 0; i < hw; ++i) sum += xp[pl * hw + i];
+      yp[pl] = static_cast<float>(sum / static_cast<double>(hw));
+    }
+  });
+  return out;
+}
+
+}  // namespace repscope::ops::cpu
