@@ -8,7 +8,8 @@ Writes into --out:
   weights_open_clip.safetensors       open_clip CLIP model state dict (visual. prefix), float32
   weights_hf.safetensors              HF CLIPVisionModelWithProjection (ViT only), float32
   taps.safetensors           tap name -> [N, ...per-image shape], batch first, float32
-  taps.txt                   tap names in execution order, one per line; the final embedding is "output"
+  taps.txt                   tap names in execution order, one per line (with --no-taps: only
+                             "output", the final embedding)
   summary.txt                cross-implementation checks (open_clip / HF vs OpenAI), max abs diff
 
 With --f16-exact the weights are rounded to float16 first, so every file holds the same values and
@@ -129,7 +130,10 @@ def record_taps(model, cfg, images):
         out = model(images)
     for h in handles:
         h.remove()
-    taps["output"] = out.detach().clone()
+    if cfg["kind"] == "vit":
+        taps["proj"] = out.detach().clone()  # `x @ proj`: not a module, named after the parameter
+    else:
+        assert torch.equal(taps["attnpool"], out)  # the attention pool's output is the embedding
     return taps
 
 
@@ -194,6 +198,7 @@ def main():
     with open(os.path.join(args.out, "taps.txt"), "w") as f:
         f.write("".join(name + "\n" for name in taps))
 
+    final = next(reversed(taps.values()))
     visual_state = tensors_of(model.state_dict())
     summary = []
     schemes = [s for s in args.schemes.split(",") if s]
@@ -223,7 +228,7 @@ def main():
             missing, unexpected = oc.visual.load_state_dict(visual_state, strict=False)
             assert not missing and not unexpected, (missing, unexpected)
             with torch.no_grad():
-                diff = (oc.encode_image(images) - taps["output"]).abs().max().item()
+                diff = (oc.encode_image(images) - final).abs().max().item()
             summary.append(f"open_clip_vs_openai_max_abs {diff:.3g}")
             save_file(dict(tensors_of(oc.state_dict())), path)
         elif scheme == "hf":
@@ -242,7 +247,7 @@ def main():
                 hf_model = CLIPVisionModelWithProjection(hf_cfg).eval()
                 hf_model.load_state_dict(hf_state, strict=True)
                 with torch.no_grad():
-                    diff = (hf_model(pixel_values=images).image_embeds - taps["output"]).abs().max().item()
+                    diff = (hf_model(pixel_values=images).image_embeds - final).abs().max().item()
                 summary.append(f"hf_vs_openai_max_abs {diff:.3g}")
                 hf_state = tensors_of(hf_model.state_dict())
             save_file(dict(hf_state), path)
