@@ -42,8 +42,8 @@ namespace repscope {
 
 Image::Image(int w, int h, int c) : width(w), height(h), channels(c) {
   check(w >= 0 && h >= 0 && c >= 1, "image: invalid size ", w, "x", h, "x", c);
-  pixels.assign(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * static_cast<std::size_t>(c),
-                0);
+  pixels.assign(
+      static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * static_cast<std::size_t>(c), 0);
 }
 
 bool have_libjpeg() {
@@ -125,8 +125,8 @@ bool run_libjpeg(std::span<const std::uint8_t> bytes, JpegState& state) {
   } else if (components == 4) {
     cinfo.out_color_space = JCS_CMYK;
   } else {
-    std::snprintf(state.err.message, sizeof state.err.message, "unsupported JPEG with %d components",
-                  components);
+    std::snprintf(state.err.message, sizeof state.err.message,
+                  "unsupported JPEG with %d components", components);
     jpeg_destroy_decompress(&cinfo);
     return false;
   }
@@ -169,7 +169,8 @@ bool run_libjpeg(std::span<const std::uint8_t> bytes, JpegState& state) {
 
 Image decode_jpeg_libjpeg(std::span<const std::uint8_t> bytes, const std::string& name) {
   auto state = std::make_unique<JpegState>();
-  if (!run_libjpeg(bytes, *state)) fail("image '", name, "': cannot decode JPEG: ", state->err.message);
+  if (!run_libjpeg(bytes, *state))
+    fail("image '", name, "': cannot decode JPEG: ", state->err.message);
   return std::move(state->image);
 }
 
@@ -209,7 +210,8 @@ Image decode_stb(std::span<const std::uint8_t> bytes, const std::string& name) {
   image.width = w;
   image.height = h;
   image.channels = 3;
-  image.pixels.assign(px.get(), px.get() + static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
+  image.pixels.assign(px.get(),
+                      px.get() + static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
   return image;
 }
 

@@ -101,7 +101,8 @@ PreprocessSpec parse_custom_spec(std::string_view spec) {
         "': give either resize or crop_pct, not both");
   s.crop = size;
   // timm: scale_size = math.floor(img_size / crop_pct)
-  s.resize = resize > 0 ? resize : (crop_pct > 0 ? static_cast<int>(std::floor(size / crop_pct)) : size);
+  s.resize =
+      resize > 0 ? resize : (crop_pct > 0 ? static_cast<int>(std::floor(size / crop_pct)) : size);
   return s;
 }
 
@@ -109,11 +110,14 @@ PreprocessSpec parse_custom_spec(std::string_view spec) {
 
 PreprocessSpec preprocess_preset(std::string_view name) {
   name = trim(name);
-  check(!name.empty(), "preprocess preset: empty name (one of ", [] {
-    std::string all;
-    for (const auto& n : preset_names()) all += (all.empty() ? "" : ", ") + n;
-    return all;
-  }(), ", or a custom spec like 'size=224,resize=256,interp=bicubic')");
+  check(
+      !name.empty(), "preprocess preset: empty name (one of ",
+      [] {
+        std::string all;
+        for (const auto& n : preset_names()) all += (all.empty() ? "" : ", ") + n;
+        return all;
+      }(),
+      ", or a custom spec like 'size=224,resize=256,interp=bicubic')");
   if (name.find('=') != std::string_view::npos) return parse_custom_spec(name);
   PreprocessSpec s;
   s.name = std::string(name);
@@ -134,7 +138,8 @@ PreprocessSpec preprocess_preset(std::string_view name) {
   }
   if (name == "clip" || name.starts_with("clip-")) {
     int n = 224;
-    if (name != "clip") n = parse_positive_int(name.substr(5), str("preprocess preset '", name, "'"));
+    if (name != "clip")
+      n = parse_positive_int(name.substr(5), str("preprocess preset '", name, "'"));
     bool known = false;
     for (int k : kClipSizes) known = known || k == n;
     check(known, "preprocess preset '", name,
@@ -150,8 +155,8 @@ PreprocessSpec preprocess_preset(std::string_view name) {
 }
 
 std::vector<std::string> preset_names() {
-  return {"clip", "clip-288", "clip-336", "clip-384", "clip-448",
-          "imagenet", "imagenet-v2", "timm-vit"};
+  return {"clip",     "clip-288", "clip-336",    "clip-384",
+          "clip-448", "imagenet", "imagenet-v2", "timm-vit"};
 }
 
 Image resize_shorter_side(const Image& image, int size, Resample filter) {
@@ -204,8 +209,7 @@ Image center_crop(const Image& image, int height, int width) {
 
 void normalize_into(const Image& image, const std::array<float, 3>& mean,
                     const std::array<float, 3>& std, float* out) {
-  check(image.channels == 3, "normalize: expected an RGB image, got ", image.channels,
-        " channels");
+  check(image.channels == 3, "normalize: expected an RGB image, got ", image.channels, " channels");
   const std::size_t plane = static_cast<std::size_t>(image.width) * image.height;
   for (int c = 0; c < 3; ++c) {
     float* o = out + plane * static_cast<std::size_t>(c);

@@ -23,9 +23,9 @@ namespace repscope {
 
 // One preprocessing recipe.
 struct PreprocessSpec {
-  std::string name;             // preset name or the custom spec string it came from
-  int resize = 256;             // shorter side after resizing (0 = no resize)
-  int crop = 224;               // square center crop size (0 = no crop)
+  std::string name;  // preset name or the custom spec string it came from
+  int resize = 256;  // shorter side after resizing (0 = no resize)
+  int crop = 224;    // square center crop size (0 = no crop)
   Resample interp = Resample::Bilinear;
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};

@@ -19,7 +19,9 @@ namespace {
 // Two spare bits of headroom for filters with negative lobes (sums can exceed 1 or go negative).
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
-double box_filter(double x) { return (x > -0.5 && x <= 0.5) ? 1.0 : 0.0; }
+double box_filter(double x) {
+  return (x > -0.5 && x <= 0.5) ? 1.0 : 0.0;
+}
 
 double bilinear_filter(double x) {
   if (x < 0.0) x = -x;
@@ -61,12 +63,18 @@ struct Filter {
 
 Filter filter_for(Resample r) {
   switch (r) {
-    case Resample::Box: return {box_filter, 0.5};
-    case Resample::Bilinear: return {bilinear_filter, 1.0};
-    case Resample::Hamming: return {hamming_filter, 1.0};
-    case Resample::Bicubic: return {bicubic_filter, 2.0};
-    case Resample::Lanczos: return {lanczos_filter, 3.0};
-    case Resample::Nearest: break;
+    case Resample::Box:
+      return {box_filter, 0.5};
+    case Resample::Bilinear:
+      return {bilinear_filter, 1.0};
+    case Resample::Hamming:
+      return {hamming_filter, 1.0};
+    case Resample::Bicubic:
+      return {bicubic_filter, 2.0};
+    case Resample::Lanczos:
+      return {lanczos_filter, 3.0};
+    case Resample::Nearest:
+      break;
   }
   fail("resize: NEAREST has no convolution filter");
 }
@@ -137,7 +145,8 @@ void resample_horizontal(const Image& src, int row0, const Coefficients& c, Imag
       std::uint8_t* o = out.row(static_cast<int>(yy));
       for (int xx = 0; xx < out.width; ++xx) {
         const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * c.ksize;
-        const std::uint8_t* p = in + static_cast<std::size_t>(c.first[static_cast<std::size_t>(xx)]) * ch;
+        const std::uint8_t* p =
+            in + static_cast<std::size_t>(c.first[static_cast<std::size_t>(xx)]) * ch;
         const int n = c.count[static_cast<std::size_t>(xx)];
         for (int b = 0; b < ch; ++b) acc[b] = kHalf;
         for (int x = 0; x < n; ++x) {
@@ -225,12 +234,18 @@ Resample parse_resample(std::string_view name, std::string_view what) {
 
 std::string_view resample_name(Resample filter) {
   switch (filter) {
-    case Resample::Nearest: return "nearest";
-    case Resample::Box: return "box";
-    case Resample::Bilinear: return "bilinear";
-    case Resample::Hamming: return "hamming";
-    case Resample::Bicubic: return "bicubic";
-    case Resample::Lanczos: return "lanczos";
+    case Resample::Nearest:
+      return "nearest";
+    case Resample::Box:
+      return "box";
+    case Resample::Bilinear:
+      return "bilinear";
+    case Resample::Hamming:
+      return "hamming";
+    case Resample::Bicubic:
+      return "bicubic";
+    case Resample::Lanczos:
+      return "lanczos";
   }
   return "?";
 }
@@ -239,8 +254,7 @@ Image resize(const Image& src, int width, int height, Resample filter) {
   check(width >= 1 && height >= 1, "resize: target size ", width, "x", height,
         " must be at least 1x1");
   check(!src.empty(), "resize: source image is empty");
-  check(src.channels >= 1 && src.channels <= 8, "resize: unsupported channel count ",
-        src.channels);
+  check(src.channels >= 1 && src.channels <= 8, "resize: unsupported channel count ", src.channels);
   check(src.pixels.size() == static_cast<std::size_t>(src.height) * src.row_bytes(),
         "resize: image buffer does not match its ", src.width, "x", src.height, "x", src.channels,
         " size");
