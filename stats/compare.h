@@ -16,6 +16,8 @@
 
 namespace repscope::stats {
 
+using RdmList = std::vector<std::vector<double>>;  // several RDMs in vector form
+
 enum class CompareMethod {
   Pearson,      // rsatoolbox "corr", scipy pearsonr
   Spearman,     // rsatoolbox "spearman", scipy spearmanr: Pearson of average-tie ranks
@@ -40,15 +42,14 @@ double compare_rdms(std::span<const double> a, std::span<const double> b, Compar
 
 // Every RDM of `rdms` against every RDM of `targets`: result[i * targets.size() + j].
 // Each RDM is transformed (ranked, centred, whitened) once; TBB-parallel over pairs.
-std::vector<double> compare_many(const std::vector<std::vector<double>>& rdms,
-                                 const std::vector<std::vector<double>>& targets, CompareMethod method);
+std::vector<double> compare_many(const RdmList& rdms, const RdmList& targets, CompareMethod method);
 
 // Partial correlation of a and b controlling for one or more other RDMs (each the same length):
 // the Pearson correlation of the residuals of a and b after least-squares regression on
 // [1, controls…]. With `rank` true, every vector is first replaced by its average-tie ranks
 // (partial Spearman). NaN positions in any input are dropped jointly.
 double partial_correlation(std::span<const double> a, std::span<const double> b,
-                           const std::vector<std::vector<double>>& controls, bool rank);
+                           const RdmList& controls, bool rank);
 
 // rsatoolbox's whitened representation (_cov_weighting without sigma_k) of one RDM, NaN entries
 // left out: the double-centred −½·D with off-diagonal entries ·√2, then the N diagonal entries.

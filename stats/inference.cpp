@@ -205,36 +205,22 @@ std::vector<double> pool_rdms(const RdmList& rdms, CompareMethod method) {
   for (std::size_t s = 0; s < rdms.size(); ++s) {
     std::vector<double> v = rdms[s];
     switch (method) {
-      case CompareMethod::Cosine: {
+      case CompareMethod::Cosine:
+      case CompareMethod::CosineCov: {
         std::vector<double> sq(v.size());
         for (std::size_t i = 0; i < v.size(); ++i) sq[i] = v[i] * v[i];
         const double rms = std::sqrt(nan_mean(sq));
         for (double& x : v) x /= rms;
         break;
       }
-      case CompareMethod::Pearson: {
+      case CompareMethod::Pearson:
+      case CompareMethod::CorrCov: {
         const double m = nan_mean(v);
         for (double& x : v) x -= m;
         std::vector<double> sq(v.size());
         for (std::size_t i = 0; i < v.size(); ++i) sq[i] = v[i] * v[i];
         const double sd = std::sqrt(nan_mean(sq));
         for (double& x : v) x /= sd;
-        break;
-      }
-      case CompareMethod::CosineCov:
-      case CompareMethod::CorrCov: {
-        const bool corr = method == CompareMethod::CorrCov;
-        if (corr) {
-          const double m = nan_mean(v);
-          for (double& x : v) x -= m;
-        }
-        // ‖whitened‖² ∝ xᵀV⁻¹x; the constant is common to all RDMs, and the comparisons that
-        // use the pooled RDM are scale-free, so the result matches rsatoolbox's CG-based norm.
-        const std::vector<double> w = whitened_rdm(v, false);
-        double norm = 0.0;
-        for (double x : w) norm += x * x;
-        norm = std::sqrt(norm);
-        for (double& x : v) x /= norm;
         break;
       }
       default:  // rank-based: average-tie ranks, NaN kept
@@ -250,7 +236,7 @@ std::vector<double> pool_rdms(const RdmList& rdms, CompareMethod method) {
     double lowest = std::numeric_limits<double>::infinity();
     for (double x : pooled)
       if (!std::isnan(x)) lowest = std::min(lowest, x);
-    for (double& x : pooled) x = x - lowest + 0.01;
+    for (double& x : pooled) x -= lowest;
   }
   return pooled;
 }

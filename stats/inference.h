@@ -15,8 +15,6 @@
 
 namespace repscope::stats {
 
-using RdmList = std::vector<std::vector<double>>;
-
 // ---- permutation test ---------------------------------------------------------------------
 
 struct PermutationResult {
@@ -73,9 +71,10 @@ struct NoiseCeiling {
   double lower = 0.0, upper = 0.0;
 };
 
-// rsatoolbox pool_rdm: the average RDM best suited to `method` (ranks for rank-based methods,
-// unit-RMS scaling for cosine, z-scoring then shift to min 0.01 for corr, whitened-norm
-// scaling for cosine_cov/corr_cov).
+// The pooled RDM of the noise ceiling, as rsatoolbox.util.inference_util.pool_rdm (the one
+// boot_noise_ceiling uses): average-tie ranks (NaN kept) for rank-based methods; unit-RMS
+// scaling for cosine and cosine_cov; z-scoring, then shifting the mean to minimum 0 for corr and
+// corr_cov. NaN propagates into the mean.
 std::vector<double> pool_rdms(const RdmList& rdms, CompareMethod method);
 
 // rsatoolbox boot_noise_ceiling: upper = mean over subjects of compare(pool(all), RDM_s),
