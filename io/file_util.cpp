@@ -25,7 +25,9 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path) 
   if (!S_ISREG(st.st_mode)) fail(path.string(), ": not a regular file");
   m->size_ = static_cast<std::size_t>(st.st_size);
   if (m->size_ > 0) {
-    void* p = ::mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, m->fd_, 0);
+    // Private (copy-on-write) and writable: zero-copy tensors over the map may be modified in place
+    // (e.g. folding BatchNorm into a conv) without touching the file and without a fault.
+    void* p = ::mmap(nullptr, m->size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, m->fd_, 0);
     if (p == MAP_FAILED) fail(path.string(), ": cannot memory-map: ", std::strerror(errno));
     m->data_ = static_cast<const std::uint8_t*>(p);
   }

@@ -12,7 +12,8 @@
 
 namespace repscope {
 
-// A read-only memory map of a whole file. Shared so tensors can keep it alive (zero-copy).
+// A private copy-on-write memory map of a whole file: writes through it never reach the file.
+// Shared so tensors can keep it alive (zero-copy).
 class MappedFile {
  public:
   // Throws Error naming the path when the file cannot be opened or mapped.
