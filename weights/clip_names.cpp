@@ -8,9 +8,12 @@ namespace repscope {
 
 std::string_view clip_file_scheme_name(ClipFileScheme scheme) {
   switch (scheme) {
-    case ClipFileScheme::OpenAIVisual: return "openai-visual";
-    case ClipFileScheme::OpenAIFull: return "openai-full";
-    case ClipFileScheme::HF: return "hf";
+    case ClipFileScheme::OpenAIVisual:
+      return "openai-visual";
+    case ClipFileScheme::OpenAIFull:
+      return "openai-full";
+    case ClipFileScheme::HF:
+      return "hf";
   }
   return "?";
 }
@@ -54,7 +57,9 @@ std::int64_t grid_of(std::int64_t rows, const std::string& key) {
   return g;
 }
 
-int to_int(std::int64_t v) { return static_cast<int>(v); }
+int to_int(std::int64_t v) {
+  return static_cast<int>(v);
+}
 
 ClipDetection detect_resnet(const Keys& k, const std::string& p, ClipFileScheme scheme) {
   ClipDetection d;
@@ -64,7 +69,8 @@ ClipDetection detect_resnet(const Keys& k, const std::string& p, ClipFileScheme 
   c.width = to_int(k.need(p + "conv1.weight", 4)[0] * 2);
   for (int s = 0; s < 4; ++s) {
     c.blocks[static_cast<std::size_t>(s)] = k.count(str(p, "layer", s + 1, "."), ".conv1.weight");
-    check(c.blocks[static_cast<std::size_t>(s)] > 0, "CLIP weights: no blocks in ", p, "layer", s + 1);
+    check(c.blocks[static_cast<std::size_t>(s)] > 0, "CLIP weights: no blocks in ", p, "layer",
+          s + 1);
   }
   const Shape& cp = k.need(p + "attnpool.c_proj.weight", 2);
   check(cp[1] == c.width * 32, "CLIP weights: '", p, "attnpool.c_proj.weight' has shape ",
@@ -141,8 +147,9 @@ std::optional<ClipDetection> detect_clip(const std::map<std::string, Shape>& key
   Keys k;
   for (const auto& [key, shape] : keys) k.shapes[strip_module(key)] = shape;
   if (k.find("vision_model.embeddings.patch_embedding.weight")) return detect_hf(k);
-  for (const auto& [prefix, scheme] : {std::pair<std::string, ClipFileScheme>{"visual.", ClipFileScheme::OpenAIFull},
-                                       {"", ClipFileScheme::OpenAIVisual}}) {
+  for (const auto& [prefix, scheme] :
+       {std::pair<std::string, ClipFileScheme>{"visual.", ClipFileScheme::OpenAIFull},
+        {"", ClipFileScheme::OpenAIVisual}}) {
     if (!k.find(prefix + "conv1.weight")) continue;
     if (k.find(prefix + "attnpool.c_proj.weight")) return detect_resnet(k, prefix, scheme);
     if (k.find(prefix + "class_embedding")) return detect_vit(k, prefix, scheme);
@@ -162,7 +169,8 @@ KeyTranslator clip_key_translator(ClipFileScheme scheme) {
     case ClipFileScheme::HF:
       return [](const std::string& key) {
         const std::string k = strip_module(key);
-        return starts_with(k, "vision_model.") || k == "visual_projection.weight" ? k : std::string();
+        return starts_with(k, "vision_model.") || k == "visual_projection.weight" ? k
+                                                                                  : std::string();
       };
   }
   return {};
@@ -206,8 +214,8 @@ std::unique_ptr<Model> load_clip_model(const std::filesystem::path& path,
         " is not a CLIP image encoder in any known naming (OpenAI, open_clip, HF)");
   if (!expected_name.empty()) {
     check(detection->model_name == expected_name, "weights file ", path.string(), " holds ",
-          detection->model_name, " (", clip_file_scheme_name(detection->scheme),
-          " naming), not ", expected_name);
+          detection->model_name, " (", clip_file_scheme_name(detection->scheme), " naming), not ",
+          expected_name);
   }
   std::unique_ptr<Model> model = make_clip_model(*detection);
   WeightStore store = WeightStore::open(path, clip_key_translator(detection->scheme));

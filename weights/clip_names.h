@@ -27,7 +27,7 @@ std::string_view clip_file_scheme_name(ClipFileScheme scheme);  // "openai-visua
 // What a weights file holds, inferred from its keys and shapes alone.
 struct ClipDetection {
   ClipFileScheme scheme = ClipFileScheme::OpenAIVisual;
-  bool resnet = false;       // ModifiedResNet (resnet config) or ViT (vit config)
+  bool resnet = false;  // ModifiedResNet (resnet config) or ViT (vit config)
   ClipResNetConfig resnet_config;
   ClipVitConfig vit_config;  // heads = width / 64, as in every OpenAI and open_clip B and L model
   // The registry name when the config equals a published one ("clip_rn50"), else

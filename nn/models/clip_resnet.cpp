@@ -34,7 +34,9 @@ Conv2d make_conv(int in, int out, int k, int pad) {
   return c;
 }
 
-int stem_size(int px) { return ((px + 2 - 3) / 2 + 1) / 2; }  // conv1 stride 2, then avgpool 2
+int stem_size(int px) {
+  return ((px + 2 - 3) / 2 + 1) / 2;
+}  // conv1 stride 2, then avgpool 2
 
 }  // namespace
 
@@ -43,7 +45,8 @@ ClipResNet::ClipResNet(ClipResNetConfig config) : config_(std::move(config)) {
   check(w > 0 && w % 2 == 0 && (w * 32) % 64 == 0, "CLIP ResNet ", config_.name, ": bad width ", w);
   check(config_.input_size >= 32 && config_.input_size % 32 == 0, "CLIP ResNet ", config_.name,
         ": input size ", config_.input_size, " must be a multiple of 32");
-  for (int b : config_.blocks) check(b >= 1, "CLIP ResNet ", config_.name, ": every stage needs a block");
+  for (int b : config_.blocks)
+    check(b >= 1, "CLIP ResNet ", config_.name, ": every stage needs a block");
   conv1_ = make_conv(3, w / 2, 3, 1);
   conv1_.stride = 2;
   conv2_ = make_conv(w / 2, w / 2, 3, 1);
@@ -115,7 +118,9 @@ ParamList ClipResNet::parameters() {
   }
   const std::int64_t e = config_.width * 32;
   const std::int64_t spatial = config_.input_size / 32;
-  out.push_back({"attnpool.positional_embedding", &positional_embedding_, {spatial * spatial + 1, e},
+  out.push_back({"attnpool.positional_embedding",
+                 &positional_embedding_,
+                 {spatial * spatial + 1, e},
                  Init::normal(1.0 / std::sqrt(static_cast<double>(e)))});
   q_proj_.collect("attnpool.q_proj.", out);
   k_proj_.collect("attnpool.k_proj.", out);
@@ -127,7 +132,9 @@ ParamList ClipResNet::parameters() {
 std::vector<TapInfo> ClipResNet::taps() const {
   std::vector<TapInfo> t;
   auto module = [&](const std::string& name, Shape shape, const std::string& type, bool leaf,
-                    bool block) { t.push_back({name, std::move(shape), type, leaf, block, name}); };
+                    bool block) {
+    t.push_back({name, std::move(shape), type, leaf, block, name});
+  };
   const std::int64_t w = config_.width;
   const std::int64_t s1 = (config_.input_size + 2 - 3) / 2 + 1;
   for (int i = 1; i <= 3; ++i) {

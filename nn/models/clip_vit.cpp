@@ -15,10 +15,10 @@ const std::vector<std::string>& clip_vit_names() {
 }
 
 ClipVitConfig clip_vit_config(const std::string& name) {
-  if (name == "clip_vit_b_32") return {name, 224, 32, 768, 12, 12, 512};
-  if (name == "clip_vit_b_16") return {name, 224, 16, 768, 12, 12, 512};
-  if (name == "clip_vit_l_14") return {name, 224, 14, 1024, 24, 16, 768};
-  if (name == "clip_vit_l_14_336") return {name, 336, 14, 1024, 24, 16, 768};
+  if (name == "clip_vit_b_32") return {name, 224, 32, 768, 12, 12, 512, true};
+  if (name == "clip_vit_b_16") return {name, 224, 16, 768, 12, 12, 512, true};
+  if (name == "clip_vit_l_14") return {name, 224, 14, 1024, 24, 16, 768, true};
+  if (name == "clip_vit_l_14_336") return {name, 336, 14, 1024, 24, 16, 768, true};
   fail("unknown CLIP ViT '", name,
        "' (clip_vit_b_32, clip_vit_b_16, clip_vit_l_14, clip_vit_l_14_336)");
 }
@@ -112,7 +112,8 @@ ParamList ClipVit::parameters() {
   const std::string v = "vision_model.";
   out.push_back({v + "embeddings.class_embedding", &class_embedding_, {w}, scaled});
   conv1_.collect(v + "embeddings.patch_embedding.", out);
-  out.push_back({v + "embeddings.position_embedding.weight", &positional_embedding_, {tokens, w}, scaled});
+  out.push_back(
+      {v + "embeddings.position_embedding.weight", &positional_embedding_, {tokens, w}, scaled});
   ln_pre_.collect(v + "pre_layrnorm.", out);
   for (std::size_t i = 0; i < blocks_.size(); ++i) {
     Block& b = blocks_[i];
@@ -124,7 +125,9 @@ ParamList ClipVit::parameters() {
     out.push_back({p + "self_attn.v_proj.bias", &b.v_bias, {w}, Init::zeros()});
     out.push_back({p + "self_attn.q_proj.weight", &b.q_weight, {w, w}, qkv_init});
     out.push_back({p + "self_attn.q_proj.bias", &b.q_bias, {w}, Init::zeros()});
-    out.push_back({p + "self_attn.out_proj.weight", &b.attn.out_proj_weight, {w, w},
+    out.push_back({p + "self_attn.out_proj.weight",
+                   &b.attn.out_proj_weight,
+                   {w, w},
                    b.attn.out_proj_weight_init});
     out.push_back({p + "self_attn.out_proj.bias", &b.attn.out_proj_bias, {w}, Init::zeros()});
     b.ln_1.collect(p + "layer_norm1.", out);
@@ -140,7 +143,9 @@ ParamList ClipVit::parameters() {
 std::vector<TapInfo> ClipVit::taps() const {
   std::vector<TapInfo> t;
   auto module = [&](const std::string& name, Shape shape, const std::string& type, bool leaf,
-                    bool block) { t.push_back({name, std::move(shape), type, leaf, block, name}); };
+                    bool block) {
+    t.push_back({name, std::move(shape), type, leaf, block, name});
+  };
   const std::int64_t w = config_.width, g = config_.grid(), l = config_.tokens();
   module("conv1", {w, g, g}, "Conv2d", true, false);
   module("ln_pre", {l, w}, "LayerNorm", true, false);
@@ -151,7 +156,7 @@ std::vector<TapInfo> ClipVit::taps() const {
     t.push_back({p + ".add", {l, w}, "add", true, false, ""});
     module(p + ".ln_2", {l, w}, "LayerNorm", true, false);
     module(p + ".mlp.c_fc", {l, 4 * w}, "Linear", true, false);
-    module(p + ".mlp.gelu", {l, 4 * w}, "QuickGELU", true, false);
+    module(p + ".mlp.gelu", {l, 4 * w}, config_.quick_gelu ? "QuickGELU" : "GELU", true, false);
     module(p + ".mlp.c_proj", {l, w}, "Linear", true, false);
     module(p + ".mlp", {l, w}, "Sequential", false, false);
     t.push_back({p + ".add_1", {l, w}, "add", true, false, ""});
@@ -220,7 +225,7 @@ Tensor ClipVit::forward(const Tensor& images, TapContext& ctx) const {
     ctx.tap(p + ".ln_2", h);
     h = b.c_fc.forward(h);
     ctx.tap(p + ".mlp.c_fc", h);
-    h = ops::quick_gelu(h);
+    h = config_.quick_gelu ? ops::quick_gelu(h) : ops::gelu(h);
     ctx.tap(p + ".mlp.gelu", h);
     h = b.c_proj.forward(h);
     ctx.tap(p + ".mlp.c_proj", h);

@@ -36,6 +36,9 @@ struct ClipVitConfig {
   int layers = 12;
   int heads = 12;
   int embed_dim = 512;
+  // OpenAI's models (and open_clip's `-quickgelu` ones) use QuickGELU; open_clip models trained
+  // without it (e.g. ViT-B-32 laion2b_*) use exact GELU. Keys are identical, so files cannot tell.
+  bool quick_gelu = true;
   int grid() const { return input_size / patch; }
   int tokens() const { return grid() * grid() + 1; }
 };

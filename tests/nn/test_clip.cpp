@@ -43,7 +43,7 @@ void check_schemes(const std::string& arch, const std::string& depth, const std:
     const auto path = dir / ("weights_" + scheme + ".safetensors");
     auto detection = detect_clip(read_key_shapes(path));
     ASSERT_TRUE(detection.has_value());
-    EXPECT_EQ(detection->scheme, scheme == "hf"                ? ClipFileScheme::HF
+    EXPECT_EQ(detection->scheme, scheme == "hf"              ? ClipFileScheme::HF
                                  : scheme == "openai_visual" ? ClipFileScheme::OpenAIVisual
                                                              : ClipFileScheme::OpenAIFull);
     auto model = load_clip_model(path);
@@ -106,7 +106,9 @@ TEST(ClipDetect, EveryConfigEveryScheme) {
       ASSERT_TRUE(d.has_value());
       EXPECT_EQ(d->model_name, name);
       EXPECT_EQ(d->scheme, ClipFileScheme::HF);
-      EXPECT_EQ(clip_key_translator(ClipFileScheme::HF)("text_model.embeddings.token_embedding.weight"), "");
+      EXPECT_EQ(
+          clip_key_translator(ClipFileScheme::HF)("text_model.embeddings.token_embedding.weight"),
+          "");
       const auto vit = dynamic_cast<ClipVit*>(make_clip_model(*d).get());
       ASSERT_NE(vit, nullptr);
     } else {
@@ -116,7 +118,8 @@ TEST(ClipDetect, EveryConfigEveryScheme) {
 }
 
 TEST(ClipDetect, NotClip) {
-  EXPECT_FALSE(detect_clip({{"conv1.weight", {64, 3, 7, 7}}, {"fc.weight", {1000, 2048}}}).has_value());
+  EXPECT_FALSE(
+      detect_clip({{"conv1.weight", {64, 3, 7, 7}}, {"fc.weight", {1000, 2048}}}).has_value());
   EXPECT_FALSE(detect_clip({}).has_value());
   // Looks like CLIP but the positional embedding is no square grid.
   auto model = make_clip_model("clip_vit_b_32");
@@ -133,7 +136,8 @@ TEST(ClipDetect, HFVisionModelWithoutProjection) {
     detect_clip(keys);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("visual_projection.weight"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("visual_projection.weight"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -159,7 +163,8 @@ TEST(ClipErrors, WrongFiles) {
     FAIL() << "no error";
   } catch (const Error& e) {
     const std::string msg = e.what();
-    for (const char* key : {"ln_post.bias", "transformer.resblocks.0.mlp.c_fc.weight", "surprise.weight"}) {
+    for (const char* key :
+         {"ln_post.bias", "transformer.resblocks.0.mlp.c_fc.weight", "surprise.weight"}) {
       EXPECT_NE(msg.find(key), std::string::npos) << key << " not in: " << msg;
     }
   }
@@ -183,6 +188,33 @@ TEST(ClipModel, BadInputNamesTheModel) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not set"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace repscope
+
+namespace repscope {
+namespace {
+
+// weights/convert.py on a TorchScript f16 archive (OpenAI's format), its --visual-only f32 form
+// and an open_clip training checkpoint: each converted file loads and reproduces the embedding.
+TEST(ClipConvert, ConvertedCheckpointsLoad) {
+  REPSCOPE_REQUIRE_PYTHON_OR_SKIP();
+  const auto dir = test::scratch_dir();
+  const auto r = test::run_python("test_convert.py", "--out " + test::quote(dir.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const SafetensorsFile expected = SafetensorsFile::open(dir / "expected.safetensors");
+  const Tensor images = expected.tensor_f32("images");
+  for (const auto& [file, key] : std::vector<std::pair<std::string, std::string>>{
+           {"openai_vit.safetensors", "vit"},
+           {"openai_vit_visual_f32.safetensors", "vit"},
+           {"open_clip_vit.safetensors", "vit"},
+           {"openai_rn.safetensors", "rn"},
+           {"openai_rn_visual_f32.safetensors", "rn"}}) {
+    SCOPED_TRACE(file);
+    auto model = load_clip_model(dir / file);
+    EXPECT_LE(test::relative_error(model->forward(images), expected.tensor_f32(key)), 1e-5);
   }
 }
 

@@ -60,9 +60,13 @@ void check_every_tap(const std::string& arch, const std::string& model_name) {
               model_name.c_str(), ref.tap_names.size(), worst, worst_name.c_str(), final_err);
 }
 
-TEST(ClipParity, RN50EveryTap) { check_every_tap("rn50", "clip_rn50"); }
+TEST(ClipParity, RN50EveryTap) {
+  check_every_tap("rn50", "clip_rn50");
+}
 
-TEST(ClipParity, VitB32EveryTap) { check_every_tap("vit_b_32", "clip_vit_b_32"); }
+TEST(ClipParity, VitB32EveryTap) {
+  check_every_tap("vit_b_32", "clip_vit_b_32");
+}
 
 // The other published configs: reduced depth, full width and resolution; every tap checked.
 void check_reduced(const std::string& arch, const std::string& depth) {
@@ -81,10 +85,18 @@ void check_reduced(const std::string& arch, const std::string& depth) {
   EXPECT_LE(relative_error(taps.at(last), ref.taps.tensor_f32(last)), 1e-5);
 }
 
-TEST(ClipReduced, RN101) { check_reduced("rn101", "1,1,2,1"); }
-TEST(ClipReduced, RN50x4) { check_reduced("rn50x4", "1,1,1,1"); }
-TEST(ClipReduced, VitB16) { check_reduced("vit_b_16", "2"); }
-TEST(ClipReduced, VitL14) { check_reduced("vit_l_14", "1"); }
+TEST(ClipReduced, RN101) {
+  check_reduced("rn101", "1,1,2,1");
+}
+TEST(ClipReduced, RN50x4) {
+  check_reduced("rn50x4", "1,1,1,1");
+}
+TEST(ClipReduced, VitB16) {
+  check_reduced("vit_b_16", "2");
+}
+TEST(ClipReduced, VitL14) {
+  check_reduced("vit_l_14", "1");
+}
 
 }  // namespace
 }  // namespace repscope
