@@ -39,14 +39,24 @@ void set_gflops(benchmark::State& state, double flops_per_iteration) {
 #if defined(__AVX512F__)
 using Vec = __m512;
 constexpr int kLanes = 16;
-inline Vec vset(float v) { return _mm512_set1_ps(v); }
-inline Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
-inline float vsum(Vec v) { return _mm512_reduce_add_ps(v); }
+inline Vec vset(float v) {
+  return _mm512_set1_ps(v);
+}
+inline Vec vfma(Vec a, Vec b, Vec c) {
+  return _mm512_fmadd_ps(a, b, c);
+}
+inline float vsum(Vec v) {
+  return _mm512_reduce_add_ps(v);
+}
 #elif defined(__FMA__)
 using Vec = __m256;
 constexpr int kLanes = 8;
-inline Vec vset(float v) { return _mm256_set1_ps(v); }
-inline Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vec vset(float v) {
+  return _mm256_set1_ps(v);
+}
+inline Vec vfma(Vec a, Vec b, Vec c) {
+  return _mm256_fmadd_ps(a, b, c);
+}
 inline float vsum(Vec v) {
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, v);
@@ -89,7 +99,8 @@ void BM_FmaPeakAllThreads(benchmark::State& state) {
   std::vector<float> out(static_cast<std::size_t>(threads));
   for (auto _ : state) {
     parallel_for(0, threads, 1, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t t = b; t < e; ++t) out[static_cast<std::size_t>(t)] = fma_loop(out[static_cast<std::size_t>(t)]);
+      for (std::int64_t t = b; t < e; ++t)
+        out[static_cast<std::size_t>(t)] = fma_loop(out[static_cast<std::size_t>(t)]);
     });
     benchmark::DoNotOptimize(out.data());
   }
@@ -128,7 +139,8 @@ BENCHMARK(BM_Gemm)
 
 // Args: batch, in channels, size, out channels, kernel, stride.
 void BM_Conv2dResNet50(benchmark::State& state) {
-  const std::int64_t n = state.range(0), c = state.range(1), hw = state.range(2), o = state.range(3);
+  const std::int64_t n = state.range(0), c = state.range(1), hw = state.range(2),
+                     o = state.range(3);
   const int k = static_cast<int>(state.range(4)), s = static_cast<int>(state.range(5)), p = k / 2;
   const Tensor x = random_tensor({n, c, hw, hw});
   const Tensor w = random_tensor({o, c, k, k}, 0.1f);
@@ -172,7 +184,12 @@ void BM_AttentionViTB16(benchmark::State& state) {
   // Projections (4 E² per token) and the two attention products (2 L² E per image).
   set_gflops(state, 2.0 * n * (4.0 * l * e * e + 2.0 * l * l * e));
 }
-BENCHMARK(BM_AttentionViTB16)->ArgName("N")->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AttentionViTB16)
+    ->ArgName("N")
+    ->Arg(1)
+    ->Arg(8)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_LayerNorm(benchmark::State& state) {
   const std::int64_t rows = state.range(0), d = state.range(1);

@@ -15,13 +15,15 @@ namespace {
 
 using Stride = Eigen::OuterStride<>;
 template <int Order>
-using ConstMap = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Stride>;
-using OutMap = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Stride>;
+using ConstMap =
+    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Stride>;
+using OutMap =
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Stride>;
 
 // A row-major matrix stored transposed is a column-major map of the logical matrix.
 template <int OrderA, int OrderB>
-void gemm_eigen(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* b,
-                std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate) {
+void gemm_eigen(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate) {
   ConstMap<OrderA> ma(a, m, k, Stride(lda));
   ConstMap<OrderB> mb(b, k, n, Stride(ldb));
   OutMap mc(c, m, n, Stride(ldc));
@@ -41,8 +43,9 @@ constexpr std::int64_t kSplitThreshold = std::int64_t{1} << 18;
 
 }  // namespace
 
-void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, bool trans_a,
-          const float* b, std::int64_t ldb, bool trans_b, float* c, std::int64_t ldc, bool accumulate) {
+void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+          bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c, std::int64_t ldc,
+          bool accumulate) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) {
@@ -59,8 +62,8 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::i
 }
 
 void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-                   bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c, std::int64_t ldc,
-                   bool accumulate) {
+                   bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c,
+                   std::int64_t ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
   if (m * n * std::max<std::int64_t>(k, 1) <= kSplitThreshold) {
     gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc, accumulate);

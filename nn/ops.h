@@ -21,8 +21,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
 
 // Inference BatchNorm over channel dim 1 of [N, C, ...]:
 // (x - mean) / sqrt(var + eps) * weight + bias, with weight/bias/mean/var of shape [C].
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, float eps);
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, float eps);
 
 Tensor relu(const Tensor& x);
 // Exact erf GELU, as torch.nn.GELU(): 0.5 x (1 + erf(x / sqrt 2)).
@@ -59,6 +59,7 @@ Tensor softmax_lastdim(const Tensor& x);
 // undefined). E must be divisible by num_heads. Returns [N, Lq, E].
 Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                             const Tensor& in_proj_weight, const Tensor& in_proj_bias,
-                            const Tensor& out_proj_weight, const Tensor& out_proj_bias, int num_heads);
+                            const Tensor& out_proj_weight, const Tensor& out_proj_bias,
+                            int num_heads);
 
 }  // namespace repscope::ops

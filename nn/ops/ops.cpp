@@ -23,7 +23,8 @@ void expect_ndim(const Tensor& t, int ndim, std::string_view op, std::string_vie
 }
 
 // An optional 1-d parameter of length n (undefined is allowed).
-void expect_optional_vector(const Tensor& t, std::int64_t n, std::string_view op, std::string_view name) {
+void expect_optional_vector(const Tensor& t, std::int64_t n, std::string_view op,
+                            std::string_view name) {
   if (!t.defined()) return;
   expect_f32(t, op, name);
   check(t.ndim() == 1 && t.dim(0) == n, "ops::", op, ": tensor '", name, "' must have shape [", n,
@@ -53,18 +54,23 @@ void expect_window(std::string_view op, std::int64_t h, std::int64_t w, int kern
   check(stride >= 1, "ops::", op, ": stride must be >= 1, got ", stride);
   check(padding >= 0, "ops::", op, ": padding must be >= 0, got ", padding);
   if (pad_at_most_half_kernel) {
-    check(padding <= kernel / 2, "ops::", op, ": padding (", padding, ") must be at most half the kernel (",
-          kernel, ")");
+    check(padding <= kernel / 2, "ops::", op, ": padding (", padding,
+          ") must be at most half the kernel (", kernel, ")");
   }
-  check(detail::window_out(h, kernel, stride, padding) >= 1 && detail::window_out(w, kernel, stride, padding) >= 1,
-        "ops::", op, ": input ", h, "x", w, " is too small for kernel ", kernel, " with padding ", padding);
+  check(detail::window_out(h, kernel, stride, padding) >= 1 &&
+            detail::window_out(w, kernel, stride, padding) >= 1,
+        "ops::", op, ": input ", h, "x", w, " is too small for kernel ", kernel, " with padding ",
+        padding);
 }
 
-void expect_unary(const Tensor& x, std::string_view op) { expect_f32(x, op, "x"); }
+void expect_unary(const Tensor& x, std::string_view op) {
+  expect_f32(x, op, "x");
+}
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding, int groups) {
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
+              int groups) {
   constexpr std::string_view op = "conv2d";
   expect_f32(x, op, "x");
   expect_f32(weight, op, "weight");
@@ -73,10 +79,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   check(groups >= 1, "ops::conv2d: groups must be >= 1, got ", groups);
   const std::int64_t c = x.dim(1);
   const std::int64_t o = weight.dim(0);
-  check(c % groups == 0 && o % groups == 0, "ops::conv2d: input channels (", c, ") and output channels (", o,
-        ") must both be divisible by groups (", groups, ")");
+  check(c % groups == 0 && o % groups == 0, "ops::conv2d: input channels (", c,
+        ") and output channels (", o, ") must both be divisible by groups (", groups, ")");
   check(weight.dim(1) * groups == c, "ops::conv2d: weight ", shape_str(weight.shape()), " expects ",
-        weight.dim(1) * groups, " input channels (groups ", groups, "), x ", shape_str(x.shape()), " has ", c);
+        weight.dim(1) * groups, " input channels (groups ", groups, "), x ", shape_str(x.shape()),
+        " has ", c);
   check(weight.dim(2) >= 1 && weight.dim(3) >= 1, "ops::conv2d: weight ", shape_str(weight.shape()),
         " has an empty kernel");
   expect_optional_vector(bias, o, op, "bias");
@@ -84,14 +91,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   check(padding >= 0, "ops::conv2d: padding must be >= 0, got ", padding);
   check(detail::window_out(x.dim(2), weight.dim(2), stride, padding) >= 1 &&
             detail::window_out(x.dim(3), weight.dim(3), stride, padding) >= 1,
-        "ops::conv2d: input ", shape_str(x.shape()), " is too small for kernel ", weight.dim(2), "x",
-        weight.dim(3), " with padding ", padding);
+        "ops::conv2d: input ", shape_str(x.shape()), " is too small for kernel ", weight.dim(2),
+        "x", weight.dim(3), " with padding ", padding);
   const Device d = common_device(op, {&x, &weight, &bias});
   return kernel_for<OpId::Conv2d>(d)(x, weight, bias, stride, padding, groups);
 }
 
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, float eps) {
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, float eps) {
   constexpr std::string_view op = "batch_norm";
   expect_f32(x, op, "x");
   check(x.ndim() >= 2, "ops::batch_norm: x must be [N, C, ...], got ", shape_str(x.shape()));
@@ -190,14 +197,15 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
 
 Tensor softmax_lastdim(const Tensor& x) {
   expect_f32(x, "softmax_lastdim", "x");
-  check(x.ndim() >= 1 && x.dim(-1) >= 1, "ops::softmax_lastdim: x must have a non-empty last dim, got ",
-        shape_str(x.shape()));
+  check(x.ndim() >= 1 && x.dim(-1) >= 1,
+        "ops::softmax_lastdim: x must have a non-empty last dim, got ", shape_str(x.shape()));
   return kernel_for<OpId::SoftmaxLastdim>(x.device())(x);
 }
 
 Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                             const Tensor& in_proj_weight, const Tensor& in_proj_bias,
-                            const Tensor& out_proj_weight, const Tensor& out_proj_bias, int num_heads) {
+                            const Tensor& out_proj_weight, const Tensor& out_proj_bias,
+                            int num_heads) {
   constexpr std::string_view op = "multi_head_attention";
   expect_f32(query, op, "query");
   expect_f32(key, op, "key");
@@ -209,12 +217,15 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
   expect_ndim(value, 3, op, "value");
   const std::int64_t n = query.dim(0);
   const std::int64_t e = query.dim(2);
-  check(key.dim(0) == n && value.dim(0) == n, "ops::multi_head_attention: batch sizes differ: query ",
-        shape_str(query.shape()), ", key ", shape_str(key.shape()), ", value ", shape_str(value.shape()));
-  check(key.dim(2) == e && value.dim(2) == e, "ops::multi_head_attention: embedding dims differ: query ",
-        shape_str(query.shape()), ", key ", shape_str(key.shape()), ", value ", shape_str(value.shape()));
+  check(key.dim(0) == n && value.dim(0) == n,
+        "ops::multi_head_attention: batch sizes differ: query ", shape_str(query.shape()), ", key ",
+        shape_str(key.shape()), ", value ", shape_str(value.shape()));
+  check(key.dim(2) == e && value.dim(2) == e,
+        "ops::multi_head_attention: embedding dims differ: query ", shape_str(query.shape()),
+        ", key ", shape_str(key.shape()), ", value ", shape_str(value.shape()));
   check(key.dim(1) == value.dim(1) && key.dim(1) >= 1, "ops::multi_head_attention: key ",
-        shape_str(key.shape()), " and value ", shape_str(value.shape()), " need the same non-zero length");
+        shape_str(key.shape()), " and value ", shape_str(value.shape()),
+        " need the same non-zero length");
   check(num_heads >= 1 && e % num_heads == 0, "ops::multi_head_attention: embedding dim ", e,
         " is not divisible by num_heads ", num_heads);
   in_proj_weight.expect_shape({3 * e, e}, "multi_head_attention in_proj_weight");

@@ -46,46 +46,71 @@ struct Transfers {
 };
 std::array<Transfers, 2> g_transfers;
 
-Transfers& transfers(Device d) { return g_transfers[static_cast<std::size_t>(d) & 1u]; }
+Transfers& transfers(Device d) {
+  return g_transfers[static_cast<std::size_t>(d) & 1u];
+}
 
 }  // namespace
 
 std::string_view op_name(OpId op) {
   switch (op) {
-    case OpId::Conv2d: return "conv2d";
-    case OpId::BatchNorm: return "batch_norm";
-    case OpId::Relu: return "relu";
-    case OpId::Gelu: return "gelu";
-    case OpId::QuickGelu: return "quick_gelu";
-    case OpId::Add: return "add";
-    case OpId::MaxPool2d: return "max_pool2d";
-    case OpId::AvgPool2d: return "avg_pool2d";
-    case OpId::AdaptiveAvgPool2d1x1: return "adaptive_avg_pool2d_1x1";
-    case OpId::Linear: return "linear";
-    case OpId::Matmul: return "matmul";
-    case OpId::LayerNorm: return "layer_norm";
-    case OpId::SoftmaxLastdim: return "softmax_lastdim";
-    case OpId::MultiHeadAttention: return "multi_head_attention";
-    case OpId::Count: break;
+    case OpId::Conv2d:
+      return "conv2d";
+    case OpId::BatchNorm:
+      return "batch_norm";
+    case OpId::Relu:
+      return "relu";
+    case OpId::Gelu:
+      return "gelu";
+    case OpId::QuickGelu:
+      return "quick_gelu";
+    case OpId::Add:
+      return "add";
+    case OpId::MaxPool2d:
+      return "max_pool2d";
+    case OpId::AvgPool2d:
+      return "avg_pool2d";
+    case OpId::AdaptiveAvgPool2d1x1:
+      return "adaptive_avg_pool2d_1x1";
+    case OpId::Linear:
+      return "linear";
+    case OpId::Matmul:
+      return "matmul";
+    case OpId::LayerNorm:
+      return "layer_norm";
+    case OpId::SoftmaxLastdim:
+      return "softmax_lastdim";
+    case OpId::MultiHeadAttention:
+      return "multi_head_attention";
+    case OpId::Count:
+      break;
   }
   return "?";
 }
 
 std::string_view backend_name(Backend b) {
   switch (b) {
-    case Backend::Reference: return "reference";
-    case Backend::Cpu: return "cpu";
-    case Backend::Cuda: return "cuda";
-    case Backend::Count: break;
+    case Backend::Reference:
+      return "reference";
+    case Backend::Cpu:
+      return "cpu";
+    case Backend::Cuda:
+      return "cuda";
+    case Backend::Count:
+      break;
   }
   return "?";
 }
 
-Device backend_device(Backend b) { return b == Backend::Cuda ? Device::CUDA : Device::CPU; }
+Device backend_device(Backend b) {
+  return b == Backend::Cuda ? Device::CUDA : Device::CPU;
+}
 
 namespace detail {
 
-void register_any(OpId op, Backend b, AnyFn fn) { slot(op, b).store(fn, std::memory_order_release); }
+void register_any(OpId op, Backend b, AnyFn fn) {
+  slot(op, b).store(fn, std::memory_order_release);
+}
 
 AnyFn find_any(OpId op, Backend b) {
   ensure_builtin_kernels();
@@ -94,7 +119,9 @@ AnyFn find_any(OpId op, Backend b) {
 
 }  // namespace detail
 
-bool has_kernel(OpId op, Backend b) { return detail::find_any(op, b) != nullptr; }
+bool has_kernel(OpId op, Backend b) {
+  return detail::find_any(op, b) != nullptr;
+}
 
 std::vector<Backend> registered_backends(OpId op) {
   std::vector<Backend> out;
@@ -104,10 +131,16 @@ std::vector<Backend> registered_backends(OpId op) {
   return out;
 }
 
-void force_reference(bool on) { g_force_reference.store(on); }
-bool reference_forced() { return g_force_reference.load(); }
+void force_reference(bool on) {
+  g_force_reference.store(on);
+}
+bool reference_forced() {
+  return g_force_reference.load();
+}
 
-void force_backend(std::optional<Backend> b) { g_forced_backend.store(b ? static_cast<int>(*b) : -1); }
+void force_backend(std::optional<Backend> b) {
+  g_forced_backend.store(b ? static_cast<int>(*b) : -1);
+}
 
 std::optional<Backend> forced_backend() {
   const int v = g_forced_backend.load();
@@ -119,8 +152,8 @@ Backend select_backend(OpId op, Device device) {
   if (const auto forced = forced_backend()) {
     check(has_kernel(op, *forced), "ops::", op_name(op), ": backend '", backend_name(*forced),
           "' was forced but has no kernel for this op");
-    check(backend_device(*forced) == device, "ops::", op_name(op), ": backend '", backend_name(*forced),
-          "' was forced but the tensors are on ", device_name(device));
+    check(backend_device(*forced) == device, "ops::", op_name(op), ": backend '",
+          backend_name(*forced), "' was forced but the tensors are on ", device_name(device));
     return *forced;
   }
   if (device == Device::CUDA) {
@@ -130,7 +163,8 @@ Backend select_backend(OpId op, Device device) {
     return Backend::Cuda;
   }
   if (!reference_forced() && has_kernel(op, Backend::Cpu)) return Backend::Cpu;
-  check(has_kernel(op, Backend::Reference), "ops::", op_name(op), ": no reference kernel registered");
+  check(has_kernel(op, Backend::Reference), "ops::", op_name(op),
+        ": no reference kernel registered");
   return Backend::Reference;
 }
 
@@ -139,7 +173,11 @@ void register_transfer(Device device, TransferFn to_device, TransferFn to_cpu) {
   transfers(device).to_cpu.store(to_cpu);
 }
 
-TransferFn transfer_to(Device device) { return transfers(device).to_device.load(); }
-TransferFn transfer_to_cpu(Device device) { return transfers(device).to_cpu.load(); }
+TransferFn transfer_to(Device device) {
+  return transfers(device).to_device.load();
+}
+TransferFn transfer_to_cpu(Device device) {
+  return transfers(device).to_cpu.load();
+}
 
 }  // namespace repscope::ops

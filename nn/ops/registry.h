@@ -111,7 +111,9 @@ std::optional<Backend> forced_backend();
 // RAII form of force_backend, restoring the previous setting on exit.
 class ScopedBackend {
  public:
-  explicit ScopedBackend(std::optional<Backend> b) : previous_(forced_backend()) { force_backend(b); }
+  explicit ScopedBackend(std::optional<Backend> b) : previous_(forced_backend()) {
+    force_backend(b);
+  }
   ~ScopedBackend() { force_backend(previous_); }
   ScopedBackend(const ScopedBackend&) = delete;
   ScopedBackend& operator=(const ScopedBackend&) = delete;

@@ -76,23 +76,28 @@ bool bit_identical(const Tensor& a, const Tensor& b) {
 
 // ---- case builders -------------------------------------------------------------------------
 
-void add_conv(std::vector<Case>& cases, std::mt19937& rng, std::int64_t n, std::int64_t c, std::int64_t h,
-              std::int64_t w, std::int64_t o, int k, int stride, int padding, int groups, bool bias) {
+void add_conv(std::vector<Case>& cases, std::mt19937& rng, std::int64_t n, std::int64_t c,
+              std::int64_t h, std::int64_t w, std::int64_t o, int k, int stride, int padding,
+              int groups, bool bias) {
   Case cs{OpId::Conv2d,
-          "conv2d x[" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(h) + "," +
-              std::to_string(w) + "] o" + std::to_string(o) + " k" + std::to_string(k) + " s" +
-              std::to_string(stride) + " p" + std::to_string(padding) + " g" + std::to_string(groups) +
-              (bias ? " bias" : ""),
+          "conv2d x[" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(h) +
+              "," + std::to_string(w) + "] o" + std::to_string(o) + " k" + std::to_string(k) +
+              " s" + std::to_string(stride) + " p" + std::to_string(padding) + " g" +
+              std::to_string(groups) + (bias ? " bias" : ""),
           {random_tensor({n, c, h, w}, rng), random_tensor({o, c / groups, k, k}, rng, -0.2f, 0.2f),
            bias ? random_tensor({o}, rng) : Tensor{}},
-          [=](const std::vector<Tensor>& t) { return conv2d(t[0], t[1], t[2], stride, padding, groups); }};
+          [=](const std::vector<Tensor>& t) {
+            return conv2d(t[0], t[1], t[2], stride, padding, groups);
+          }};
   cases.push_back(std::move(cs));
 }
 
-void add_unary(std::vector<Case>& cases, OpId op, const std::string& name, Tensor (*fn)(const Tensor&),
-               Tensor x) {
-  cases.push_back({op, name + " " + shape_str(x.shape()), {std::move(x)},
-                   [fn](const std::vector<Tensor>& t) { return fn(t[0]); }});
+void add_unary(std::vector<Case>& cases, OpId op, const std::string& name,
+               Tensor (*fn)(const Tensor&), Tensor x) {
+  cases.push_back(
+      {op, name + " " + shape_str(x.shape()), {std::move(x)}, [fn](const std::vector<Tensor>& t) {
+         return fn(t[0]);
+       }});
 }
 
 std::vector<Case> all_cases() {
@@ -104,28 +109,39 @@ std::vector<Case> all_cases() {
   add_conv(cases, rng, 2, 5, 11, 9, 7, 3, 2, 0, 1, false);
   add_conv(cases, rng, 3, 16, 9, 9, 24, 1, 1, 0, 1, false);
   add_conv(cases, rng, 2, 16, 9, 9, 24, 1, 2, 0, 1, true);
-  add_conv(cases, rng, 2, 12, 10, 10, 12, 3, 1, 1, 12, true);  // depthwise
-  add_conv(cases, rng, 2, 12, 10, 10, 24, 3, 2, 1, 12, false); // depthwise multiplier 2
-  add_conv(cases, rng, 1, 8, 12, 12, 6, 3, 1, 1, 2, true);     // grouped
-  add_conv(cases, rng, 1, 3, 32, 32, 16, 7, 2, 3, 1, false);   // resnet stem shape
-  add_conv(cases, rng, 1, 3, 32, 32, 12, 16, 16, 0, 1, true);  // ViT patch embedding
-  add_conv(cases, rng, 5, 64, 7, 7, 300, 3, 1, 1, 1, false);   // row tiles > 256, multi-image tiles
-  add_conv(cases, rng, 40, 520, 3, 3, 8, 1, 1, 0, 1, true);    // 1x1, tiles across images
+  add_conv(cases, rng, 2, 12, 10, 10, 12, 3, 1, 1, 12, true);   // depthwise
+  add_conv(cases, rng, 2, 12, 10, 10, 24, 3, 2, 1, 12, false);  // depthwise multiplier 2
+  add_conv(cases, rng, 1, 8, 12, 12, 6, 3, 1, 1, 2, true);      // grouped
+  add_conv(cases, rng, 1, 3, 32, 32, 16, 7, 2, 3, 1, false);    // resnet stem shape
+  add_conv(cases, rng, 1, 3, 32, 32, 12, 16, 16, 0, 1, true);   // ViT patch embedding
+  add_conv(cases, rng, 5, 64, 7, 7, 300, 3, 1, 1, 1, false);  // row tiles > 256, multi-image tiles
+  add_conv(cases, rng, 40, 520, 3, 3, 8, 1, 1, 0, 1, true);   // 1x1, tiles across images
   add_conv(cases, rng, 2, 4, 5, 5, 3, 5, 1, 2, 1, true);
+  // Column-tiling paths: a feature map split into pieces (3x3 and 1x1), and runs of whole
+  // images with a shorter last run.
+  add_conv(cases, rng, 1, 256, 20, 20, 8, 3, 1, 1, 1, true);
+  add_conv(cases, rng, 1, 1024, 24, 24, 16, 1, 1, 0, 1, true);
+  add_conv(cases, rng, 7, 256, 6, 6, 8, 3, 1, 1, 1, true);
 
   for (Shape shape : {Shape{1, 3, 5, 7}, Shape{2, 16, 9, 9}, Shape{3, 4, 1, 1}, Shape{2, 5, 3}}) {
     const std::int64_t c = shape[1];
-    cases.push_back({OpId::BatchNorm, "batch_norm " + shape_str(shape),
+    cases.push_back({OpId::BatchNorm,
+                     "batch_norm " + shape_str(shape),
                      {random_tensor(shape, rng), random_tensor({c}, rng), random_tensor({c}, rng),
                       random_tensor({c}, rng), random_tensor({c}, rng, 0.1f, 2.0f)},
-                     [](const std::vector<Tensor>& t) { return batch_norm(t[0], t[1], t[2], t[3], t[4], 1e-5f); }});
+                     [](const std::vector<Tensor>& t) {
+                       return batch_norm(t[0], t[1], t[2], t[3], t[4], 1e-5f);
+                     }});
   }
 
   for (Shape shape : {Shape{7}, Shape{2, 3, 5, 7}, Shape{100003}}) {
     add_unary(cases, OpId::Relu, "relu", &relu, random_tensor(shape, rng));
     add_unary(cases, OpId::Gelu, "gelu", &gelu, random_tensor(shape, rng, -6.0f, 6.0f));
-    add_unary(cases, OpId::QuickGelu, "quick_gelu", &quick_gelu, random_tensor(shape, rng, -6.0f, 6.0f));
-    cases.push_back({OpId::Add, "add " + shape_str(shape), {random_tensor(shape, rng), random_tensor(shape, rng)},
+    add_unary(cases, OpId::QuickGelu, "quick_gelu", &quick_gelu,
+              random_tensor(shape, rng, -6.0f, 6.0f));
+    cases.push_back({OpId::Add,
+                     "add " + shape_str(shape),
+                     {random_tensor(shape, rng), random_tensor(shape, rng)},
                      [](const std::vector<Tensor>& t) { return add(t[0], t[1]); }});
   }
 
@@ -133,19 +149,24 @@ std::vector<Case> all_cases() {
     Shape shape;
     int k, s, p;
   };
-  for (const Pool& pl : {Pool{{1, 3, 11, 9}, 3, 2, 1}, Pool{{2, 4, 8, 8}, 2, 2, 0}, Pool{{2, 2, 7, 5}, 3, 1, 0},
-                         Pool{{1, 1, 4, 4}, 4, 4, 2}, Pool{{2, 8, 16, 16}, 3, 2, 1}}) {
-    const std::string args = shape_str(pl.shape) + " k" + std::to_string(pl.k) + " s" + std::to_string(pl.s) +
-                             " p" + std::to_string(pl.p);
+  for (const Pool& pl :
+       {Pool{{1, 3, 11, 9}, 3, 2, 1}, Pool{{2, 4, 8, 8}, 2, 2, 0}, Pool{{2, 2, 7, 5}, 3, 1, 0},
+        Pool{{1, 1, 4, 4}, 4, 4, 2}, Pool{{2, 8, 16, 16}, 3, 2, 1}}) {
+    const std::string args = shape_str(pl.shape) + " k" + std::to_string(pl.k) + " s" +
+                             std::to_string(pl.s) + " p" + std::to_string(pl.p);
     const int k = pl.k, s = pl.s, p = pl.p;
-    cases.push_back({OpId::MaxPool2d, "max_pool2d " + args, {random_tensor(pl.shape, rng)},
+    cases.push_back({OpId::MaxPool2d,
+                     "max_pool2d " + args,
+                     {random_tensor(pl.shape, rng)},
                      [=](const std::vector<Tensor>& t) { return max_pool2d(t[0], k, s, p); }});
-    cases.push_back({OpId::AvgPool2d, "avg_pool2d " + args, {random_tensor(pl.shape, rng)},
+    cases.push_back({OpId::AvgPool2d,
+                     "avg_pool2d " + args,
+                     {random_tensor(pl.shape, rng)},
                      [=](const std::vector<Tensor>& t) { return avg_pool2d(t[0], k, s, p); }});
   }
   for (Shape shape : {Shape{1, 3, 1, 1}, Shape{2, 7, 5, 3}, Shape{3, 64, 7, 7}}) {
-    add_unary(cases, OpId::AdaptiveAvgPool2d1x1, "adaptive_avg_pool2d_1x1", &adaptive_avg_pool2d_1x1,
-              random_tensor(shape, rng));
+    add_unary(cases, OpId::AdaptiveAvgPool2d1x1, "adaptive_avg_pool2d_1x1",
+              &adaptive_avg_pool2d_1x1, random_tensor(shape, rng));
   }
 
   struct Lin {
@@ -156,23 +177,30 @@ std::vector<Case> all_cases() {
   for (const Lin& l : {Lin{{5}, 3, true}, Lin{{1, 17}, 9, false}, Lin{{2, 7, 33}, 65, true},
                        Lin{{3, 197, 96}, 400, true}, Lin{{300, 70}, 500, false}}) {
     const std::int64_t in = l.x.back();
-    cases.push_back({OpId::Linear, "linear " + shape_str(l.x) + " -> " + std::to_string(l.out),
+    cases.push_back({OpId::Linear,
+                     "linear " + shape_str(l.x) + " -> " + std::to_string(l.out),
                      {random_tensor(l.x, rng), random_tensor({l.out, in}, rng, -0.3f, 0.3f),
                       l.bias ? random_tensor({l.out}, rng) : Tensor{}},
                      [](const std::vector<Tensor>& t) { return linear(t[0], t[1], t[2]); }});
-    cases.push_back({OpId::Matmul, "matmul " + shape_str(l.x) + " @ [" + std::to_string(in) + ", " +
-                                       std::to_string(l.out) + "]",
+    cases.push_back({OpId::Matmul,
+                     "matmul " + shape_str(l.x) + " @ [" + std::to_string(in) + ", " +
+                         std::to_string(l.out) + "]",
                      {random_tensor(l.x, rng), random_tensor({in, l.out}, rng, -0.3f, 0.3f)},
                      [](const std::vector<Tensor>& t) { return matmul(t[0], t[1]); }});
   }
 
   for (Shape shape : {Shape{1}, Shape{3, 7}, Shape{2, 197, 96}, Shape{4, 768}}) {
     const std::int64_t d = shape.back();
-    cases.push_back({OpId::LayerNorm, "layer_norm " + shape_str(shape),
-                     {random_tensor(shape, rng, 2.0f, 5.0f), random_tensor({d}, rng), random_tensor({d}, rng)},
-                     [](const std::vector<Tensor>& t) { return layer_norm(t[0], t[1], t[2], 1e-6f); }});
-    cases.push_back({OpId::LayerNorm, "layer_norm no affine " + shape_str(shape), {random_tensor(shape, rng)},
-                     [](const std::vector<Tensor>& t) { return layer_norm(t[0], Tensor{}, Tensor{}, 1e-5f); }});
+    cases.push_back(
+        {OpId::LayerNorm,
+         "layer_norm " + shape_str(shape),
+         {random_tensor(shape, rng, 2.0f, 5.0f), random_tensor({d}, rng), random_tensor({d}, rng)},
+         [](const std::vector<Tensor>& t) { return layer_norm(t[0], t[1], t[2], 1e-6f); }});
+    cases.push_back(
+        {OpId::LayerNorm,
+         "layer_norm no affine " + shape_str(shape),
+         {random_tensor(shape, rng)},
+         [](const std::vector<Tensor>& t) { return layer_norm(t[0], Tensor{}, Tensor{}, 1e-5f); }});
     add_unary(cases, OpId::SoftmaxLastdim, "softmax_lastdim", &softmax_lastdim,
               random_tensor(shape, rng, -8.0f, 8.0f));
   }
@@ -182,21 +210,24 @@ std::vector<Case> all_cases() {
     int heads;
     bool bias;
   };
-  for (const Mha& m : {Mha{1, 5, 5, 8, 2, true}, Mha{2, 7, 7, 12, 3, false}, Mha{2, 1, 10, 16, 4, true},
-                       Mha{1, 50, 50, 64, 8, true}, Mha{3, 4, 9, 6, 1, true}}) {
+  for (const Mha& m :
+       {Mha{1, 5, 5, 8, 2, true}, Mha{2, 7, 7, 12, 3, false}, Mha{2, 1, 10, 16, 4, true},
+        Mha{1, 50, 50, 64, 8, true}, Mha{3, 4, 9, 6, 1, true}}) {
     const std::int64_t e = m.e;
     Tensor q = random_tensor({m.n, m.lq, e}, rng);
     Tensor kv = random_tensor({m.n, m.lk, e}, rng);
     const int heads = m.heads;
-    cases.push_back({OpId::MultiHeadAttention,
-                     "multi_head_attention n" + std::to_string(m.n) + " lq" + std::to_string(m.lq) + " lk" +
-                         std::to_string(m.lk) + " e" + std::to_string(e) + " h" + std::to_string(heads),
-                     {q, m.lq == m.lk ? q : kv, m.lq == m.lk ? q : kv.clone(),
-                      random_tensor({3 * e, e}, rng, -0.5f, 0.5f), m.bias ? random_tensor({3 * e}, rng) : Tensor{},
-                      random_tensor({e, e}, rng, -0.5f, 0.5f), m.bias ? random_tensor({e}, rng) : Tensor{}},
-                     [heads](const std::vector<Tensor>& t) {
-                       return multi_head_attention(t[0], t[1], t[2], t[3], t[4], t[5], t[6], heads);
-                     }});
+    cases.push_back(
+        {OpId::MultiHeadAttention,
+         "multi_head_attention n" + std::to_string(m.n) + " lq" + std::to_string(m.lq) + " lk" +
+             std::to_string(m.lk) + " e" + std::to_string(e) + " h" + std::to_string(heads),
+         {q, m.lq == m.lk ? q : kv, m.lq == m.lk ? q : kv.clone(),
+          random_tensor({3 * e, e}, rng, -0.5f, 0.5f),
+          m.bias ? random_tensor({3 * e}, rng) : Tensor{}, random_tensor({e, e}, rng, -0.5f, 0.5f),
+          m.bias ? random_tensor({e}, rng) : Tensor{}},
+         [heads](const std::vector<Tensor>& t) {
+           return multi_head_attention(t[0], t[1], t[2], t[3], t[4], t[5], t[6], heads);
+         }});
   }
   return cases;
 }
@@ -213,7 +244,8 @@ TEST(BackendOps, EveryOpHasAReferenceKernel) {
 TEST(BackendOps, EveryOpIsCovered) {
   std::vector<int> seen(kOpCount, 0);
   for (const Case& c : all_cases()) ++seen[static_cast<std::size_t>(c.op)];
-  for (int i = 0; i < kOpCount; ++i) EXPECT_GT(seen[static_cast<std::size_t>(i)], 0) << op_name(static_cast<OpId>(i));
+  for (int i = 0; i < kOpCount; ++i)
+    EXPECT_GT(seen[static_cast<std::size_t>(i)], 0) << op_name(static_cast<OpId>(i));
 }
 
 TEST(BackendOps, EveryBackendMatchesReference) {
@@ -222,7 +254,8 @@ TEST(BackendOps, EveryBackendMatchesReference) {
     const Tensor ref = run_on(c, Backend::Reference);
     for (Backend b : registered_backends(c.op)) {
       if (b == Backend::Reference) continue;
-      if (backend_device(b) != Device::CPU && !(transfer_to(backend_device(b)) && transfer_to_cpu(backend_device(b)))) {
+      if (backend_device(b) != Device::CPU &&
+          !(transfer_to(backend_device(b)) && transfer_to_cpu(backend_device(b)))) {
         continue;  // a device backend without registered transfers cannot be fed from here
       }
       const Tensor got = run_on(c, b);
@@ -280,20 +313,41 @@ TEST(BackendOps, BadArgumentsNameTheTensor) {
   expect_error([&] { conv2d(x, Tensor::zeros({2, 4, 3, 3}), Tensor{}, 0, 1); }, "stride");
   expect_error([&] { conv2d(x, Tensor::zeros({3, 2, 3, 3}), Tensor{}, 1, 1, 2); }, "groups");
   expect_error([&] { conv2d(x, Tensor::zeros({2, 4, 9, 9}), Tensor{}, 1, 0); }, "too small");
-  expect_error([&] { conv2d(x.to(DType::F64), Tensor::zeros({2, 4, 3, 3}), Tensor{}, 1, 1); }, "f32");
-  expect_error([&] { conv2d(Tensor{}, Tensor::zeros({2, 4, 3, 3}), Tensor{}, 1, 1); }, "'x' is undefined");
+  expect_error(
+      [&] {
+        conv2d(x.to(DType::F64), Tensor::zeros({2, 4, 3, 3}), Tensor{}, 1, 1);
+      },
+      "f32");
+  expect_error(
+      [&] {
+        conv2d(Tensor{}, Tensor::zeros({2, 4, 3, 3}), Tensor{}, 1, 1);
+      },
+      "'x' is undefined");
   expect_error([&] { add(x, Tensor::zeros({1, 4, 8, 7})); }, "shapes differ");
   expect_error([&] { max_pool2d(x, 3, 2, 2); }, "padding");
   expect_error([&] { linear(Tensor::zeros({2, 5}), Tensor::zeros({3, 4}), Tensor{}); }, "weight");
   expect_error([&] { matmul(Tensor::zeros({2, 5}), Tensor::zeros({4, 3})); }, "inner dims");
-  expect_error([&] { layer_norm(Tensor::zeros({2, 5}), Tensor::zeros({4}), Tensor{}, 1e-5f); }, "weight");
-  expect_error([&] { batch_norm(x, Tensor{}, Tensor{}, Tensor::zeros({3}), Tensor::zeros({4}), 1e-5f); },
-               "running_mean");
+  expect_error(
+      [&] {
+        layer_norm(Tensor::zeros({2, 5}), Tensor::zeros({4}), Tensor{}, 1e-5f);
+      },
+      "weight");
+  expect_error(
+      [&] { batch_norm(x, Tensor{}, Tensor{}, Tensor::zeros({3}), Tensor::zeros({4}), 1e-5f); },
+      "running_mean");
   const Tensor q = Tensor::zeros({1, 3, 8});
-  expect_error([&] { multi_head_attention(q, q, q, Tensor::zeros({24, 8}), Tensor{}, Tensor::zeros({8, 8}), Tensor{}, 3); },
-               "num_heads");
-  expect_error([&] { multi_head_attention(q, q, q, Tensor::zeros({16, 8}), Tensor{}, Tensor::zeros({8, 8}), Tensor{}, 2); },
-               "in_proj_weight");
+  expect_error(
+      [&] {
+        multi_head_attention(q, q, q, Tensor::zeros({24, 8}), Tensor{}, Tensor::zeros({8, 8}),
+                             Tensor{}, 3);
+      },
+      "num_heads");
+  expect_error(
+      [&] {
+        multi_head_attention(q, q, q, Tensor::zeros({16, 8}), Tensor{}, Tensor::zeros({8, 8}),
+                             Tensor{}, 2);
+      },
+      "in_proj_weight");
 }
 
 }  // namespace

@@ -32,7 +32,8 @@ Tensor project(const Tensor& x, const float* w, const float* b, std::int64_t row
 
 Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                             const Tensor& in_proj_weight, const Tensor& in_proj_bias,
-                            const Tensor& out_proj_weight, const Tensor& out_proj_bias, int num_heads) {
+                            const Tensor& out_proj_weight, const Tensor& out_proj_bias,
+                            int num_heads) {
   const std::int64_t n = query.dim(0), lq = query.dim(1), e = query.dim(2), lk = key.dim(1);
   const std::int64_t hd = e / num_heads;
   const float* wi = in_proj_weight.data<float>();

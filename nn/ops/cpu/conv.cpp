@@ -16,9 +16,9 @@ namespace repscope::ops::cpu {
 namespace {
 
 struct ConvGeometry {
-  std::int64_t n, c, h, w;       // input
-  std::int64_t o, cg, og;        // output channels, channels per group (in, out)
-  std::int64_t kh, kw, oh, ow;   // kernel, output size
+  std::int64_t n, c, h, w;      // input
+  std::int64_t o, cg, og;       // output channels, channels per group (in, out)
+  std::int64_t kh, kw, oh, ow;  // kernel, output size
   std::int64_t stride, padding;
   std::int64_t positions() const { return oh * ow; }
   std::int64_t depth() const { return cg * kh * kw; }  // GEMM K
@@ -26,8 +26,8 @@ struct ConvGeometry {
 
 // Fills col[depth, cols] with the input patches of output columns [col0, col0 + cols) of
 // group g (a column = image * OH*OW + output position).
-void im2col(const ConvGeometry& g, const float* x, std::int64_t group, std::int64_t col0, std::int64_t cols,
-            float* col) {
+void im2col(const ConvGeometry& g, const float* x, std::int64_t group, std::int64_t col0,
+            std::int64_t cols, float* col) {
   const std::int64_t p = g.positions();
   for (std::int64_t ic = 0; ic < g.cg; ++ic) {
     for (std::int64_t ky = 0; ky < g.kh; ++ky) {
@@ -99,7 +99,8 @@ constexpr std::int64_t kRowTile = 256;                            // output chan
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding, int groups) {
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
+              int groups) {
   ConvGeometry g{};
   g.n = x.dim(0), g.c = x.dim(1), g.h = x.dim(2), g.w = x.dim(3);
   g.o = weight.dim(0), g.cg = weight.dim(1), g.og = g.o / groups;
@@ -110,15 +111,24 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   const float* bp = detail::optional_data(bias);
   if (g.cg == 1 && g.og == 1 && groups > 1) return depthwise(g, x, weight, bp);
 
+  // Column tiles: pieces of one image's output positions when a feature map is large, else
+  // runs of whole images, so a tile never straddles an image boundary.
   const std::int64_t p = g.positions();
-  const std::int64_t total_cols = g.n * p;
   const std::int64_t depth = g.depth();
-  const std::int64_t col_tile =
-      std::min(total_cols, std::max<std::int64_t>(64, (kColBufferFloats / depth) / 16 * 16));
-  const std::int64_t n_col_tiles = (total_cols + col_tile - 1) / col_tile;
+  const std::int64_t target = std::max<std::int64_t>(64, (kColBufferFloats / depth) / 16 * 16);
+  std::int64_t tile_cols = 0, images_per_tile = 1, tiles_per_image = 1;
+  if (p >= target) {
+    tiles_per_image = (p + target - 1) / target;
+    tile_cols = (p + tiles_per_image - 1) / tiles_per_image;
+  } else {
+    images_per_tile = std::min(g.n, std::max<std::int64_t>(1, target / p));
+    tile_cols = images_per_tile * p;
+  }
+  const std::int64_t n_col_tiles =
+      p >= target ? g.n * tiles_per_image : (g.n + images_per_tile - 1) / images_per_tile;
   const std::int64_t row_tile = std::min(g.og, kRowTile);
   const std::int64_t n_row_tiles = (g.og + row_tile - 1) / row_tile;
-  // A 1x1, stride-1, unpadded convolution reads its GEMM operand straight from x per image.
+  // A 1x1, stride-1, unpadded convolution reads its GEMM operand straight from x.
   const bool direct = g.kh == 1 && g.kw == 1 && stride == 1 && padding == 0;
 
   Tensor out = Tensor::empty({g.n, g.o, g.oh, g.ow});
@@ -133,42 +143,52 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       const std::int64_t group = t / (n_col_tiles * n_row_tiles);
       const std::int64_t ct = (t / n_row_tiles) % n_col_tiles;
       const std::int64_t rt = t % n_row_tiles;
-      const std::int64_t col0 = ct * col_tile;
-      const std::int64_t cols = std::min(col_tile, total_cols - col0);
+      std::int64_t col0 = 0, cols = 0;
+      if (p >= target) {
+        const std::int64_t image = ct / tiles_per_image, piece = ct % tiles_per_image;
+        const std::int64_t pos = piece * tile_cols;
+        col0 = image * p + pos;
+        cols = std::min(tile_cols, p - pos);
+      } else {
+        col0 = ct * tile_cols;
+        cols = std::min(tile_cols, g.n * p - col0);
+      }
+      const std::int64_t image = col0 / p, pos = col0 % p;
+      const bool one_image = cols <= p - pos;
       const std::int64_t r0 = rt * row_tile;
       const std::int64_t rows = std::min(row_tile, g.og - r0);
       const std::int64_t oc0 = group * g.og + r0;
       const float* w_rows = wp + oc0 * depth;
 
-      if (direct && col0 / p == (col0 + cols - 1) / p) {
-        // Columns within one image: GEMM straight from x into the output.
-        const std::int64_t image = col0 / p, pos = col0 % p;
+      // Within one image the GEMM writes straight into the output rows (pitch p).
+      float* dst = yp + (image * g.o + oc0) * p + pos;
+      if (direct && one_image) {
         const float* src = xp + (image * g.c + group * g.cg) * p + pos;
-        float* dst = yp + (image * g.o + oc0) * p + pos;
         gemm(rows, cols, depth, w_rows, depth, false, src, p, false, dst, p);
-        if (bp) {
-          for (std::int64_t r = 0; r < rows; ++r) {
-            for (std::int64_t j = 0; j < cols; ++j) dst[r * p + j] += bp[oc0 + r];
+      } else {
+        col.resize(static_cast<std::size_t>(depth * cols));
+        im2col(g, xp, group, col0, cols, col.data());
+        if (one_image) {
+          gemm(rows, cols, depth, w_rows, depth, false, col.data(), cols, false, dst, p);
+        } else {
+          tile.resize(static_cast<std::size_t>(rows * cols));
+          gemm(rows, cols, depth, w_rows, depth, false, col.data(), cols, false, tile.data(), cols);
+          // Scatter the [rows, whole images] tile into [N, O, P].
+          for (std::int64_t j = 0; j < cols; j += p) {
+            for (std::int64_t r = 0; r < rows; ++r) {
+              const float* src = tile.data() + r * cols + j;
+              std::copy(src, src + p, yp + ((image + j / p) * g.o + oc0 + r) * p);
+            }
           }
         }
-        continue;
       }
-      col.resize(static_cast<std::size_t>(depth * cols));
-      tile.resize(static_cast<std::size_t>(rows * cols));
-      im2col(g, xp, group, col0, cols, col.data());
-      gemm(rows, cols, depth, w_rows, depth, false, col.data(), cols, false, tile.data(), cols);
-      // Scatter the [rows, cols] tile into [N, O, P], adding the bias.
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const float b = bp ? bp[oc0 + r] : 0.0f;
-        const float* src = tile.data() + r * cols;
-        std::int64_t image = col0 / p, pos = col0 % p;
-        for (std::int64_t j = 0; j < cols;) {
-          const std::int64_t seg = std::min(cols - j, p - pos);
-          float* dst = yp + (image * g.o + oc0 + r) * p + pos;
-          for (std::int64_t s = 0; s < seg; ++s) dst[s] = src[j + s] + b;
-          j += seg;
-          pos = 0;
-          ++image;
+      if (bp) {
+        for (std::int64_t j = 0; j < cols; j += std::min(cols, p)) {
+          for (std::int64_t r = 0; r < rows; ++r) {
+            float* row = yp + ((col0 + j) / p * g.o + oc0 + r) * p + (col0 + j) % p;
+            const float b = bp[oc0 + r];
+            for (std::int64_t s = 0; s < std::min(cols, p); ++s) row[s] += b;
+          }
         }
       }
     }

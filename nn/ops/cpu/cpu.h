@@ -7,9 +7,10 @@
 
 namespace repscope::ops::cpu {
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding, int groups);
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, float eps);
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
+              int groups);
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, float eps);
 Tensor relu(const Tensor& x);
 Tensor gelu(const Tensor& x);
 Tensor quick_gelu(const Tensor& x);
@@ -23,7 +24,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
 Tensor softmax_lastdim(const Tensor& x);
 Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                             const Tensor& in_proj_weight, const Tensor& in_proj_bias,
-                            const Tensor& out_proj_weight, const Tensor& out_proj_bias, int num_heads);
+                            const Tensor& out_proj_weight, const Tensor& out_proj_bias,
+                            int num_heads);
 
 // Row-wise kernels shared with attention: softmax of `rows` rows of length d, in place.
 void softmax_rows(float* data, std::int64_t rows, std::int64_t d);

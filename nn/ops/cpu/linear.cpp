@@ -12,11 +12,12 @@ namespace {
 // Adds bias[j] to every row of y [rows, n].
 void add_row_bias(float* y, std::int64_t rows, std::int64_t n, const float* bias) {
   if (!bias) return;
-  parallel_for(0, rows, std::max<std::int64_t>(1, 16384 / n), [&](std::int64_t r0, std::int64_t r1) {
-    for (std::int64_t r = r0; r < r1; ++r) {
-      for (std::int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
-    }
-  });
+  parallel_for(0, rows, std::max<std::int64_t>(1, 16384 / n),
+               [&](std::int64_t r0, std::int64_t r1) {
+                 for (std::int64_t r = r0; r < r1; ++r) {
+                   for (std::int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
+                 }
+               });
 }
 
 }  // namespace
@@ -28,7 +29,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   shape.back() = outf;
   Tensor out = Tensor::empty(shape);
   float* yp = out.data<float>();
-  gemm_parallel(rows, outf, in, x.data<float>(), in, false, weight.data<float>(), in, true, yp, outf);
+  gemm_parallel(rows, outf, in, x.data<float>(), in, false, weight.data<float>(), in, true, yp,
+                outf);
   add_row_bias(yp, rows, outf, detail::optional_data(bias));
   return out;
 }
@@ -39,7 +41,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Shape shape = a.shape();
   shape.back() = n;
   Tensor out = Tensor::empty(shape);
-  gemm_parallel(rows, n, k, a.data<float>(), k, false, b.data<float>(), n, false, out.data<float>(), n);
+  gemm_parallel(rows, n, k, a.data<float>(), k, false, b.data<float>(), n, false, out.data<float>(),
+                n);
   return out;
 }
 

@@ -9,8 +9,8 @@
 
 namespace repscope::ops::cpu {
 
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, float eps) {
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, float eps) {
   const std::int64_t n = x.dim(0), c = x.dim(1);
   const std::int64_t inner = n * c == 0 ? 0 : x.numel() / (n * c);
   const float* wp = detail::optional_data(weight);
@@ -20,7 +20,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   // y = x * scale + shift per channel, the folded form torch's CPU kernel also uses.
   std::vector<float> scale(static_cast<std::size_t>(c)), shift(static_cast<std::size_t>(c));
   for (std::int64_t ch = 0; ch < c; ++ch) {
-    const double s = (wp ? wp[ch] : 1.0) / std::sqrt(static_cast<double>(vp[ch]) + static_cast<double>(eps));
+    const double s =
+        (wp ? wp[ch] : 1.0) / std::sqrt(static_cast<double>(vp[ch]) + static_cast<double>(eps));
     scale[static_cast<std::size_t>(ch)] = static_cast<float>(s);
     shift[static_cast<std::size_t>(ch)] = static_cast<float>((bp ? bp[ch] : 0.0) - mp[ch] * s);
   }
@@ -88,9 +89,8 @@ Tensor softmax_lastdim(const Tensor& x) {
   const std::int64_t d = x.dim(-1), rows = detail::leading_rows(x);
   Tensor out = x.clone();
   float* yp = out.data<float>();
-  parallel_for(0, rows, std::max<std::int64_t>(1, 8192 / d), [&](std::int64_t r0, std::int64_t r1) {
-    softmax_rows(yp + r0 * d, r1 - r0, d);
-  });
+  parallel_for(0, rows, std::max<std::int64_t>(1, 8192 / d),
+               [&](std::int64_t r0, std::int64_t r1) { softmax_rows(yp + r0 * d, r1 - r0, d); });
   return out;
 }
 

@@ -23,10 +23,12 @@ Tensor pool(const Tensor& x, int kernel, int stride, int padding, Window window)
       float* dst = yp + pl * oh * ow;
       for (std::int64_t y = 0; y < oh; ++y) {
         const std::int64_t y0 = y * stride - padding;
-        const std::int64_t ya = std::max<std::int64_t>(y0, 0), yb = std::min<std::int64_t>(y0 + kernel, h);
+        const std::int64_t ya = std::max<std::int64_t>(y0, 0),
+                           yb = std::min<std::int64_t>(y0 + kernel, h);
         for (std::int64_t xo = 0; xo < ow; ++xo) {
           const std::int64_t x0 = xo * stride - padding;
-          const std::int64_t xa = std::max<std::int64_t>(x0, 0), xb = std::min<std::int64_t>(x0 + kernel, w);
+          const std::int64_t xa = std::max<std::int64_t>(x0, 0),
+                             xb = std::min<std::int64_t>(x0 + kernel, w);
           dst[y * ow + xo] = window(plane, w, ya, yb, xa, xb);
         }
       }
@@ -39,8 +41,8 @@ Tensor pool(const Tensor& x, int kernel, int stride, int padding, Window window)
 
 Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
   return pool(x, kernel, stride, padding,
-              [](const float* plane, std::int64_t w, std::int64_t ya, std::int64_t yb, std::int64_t xa,
-                 std::int64_t xb) {
+              [](const float* plane, std::int64_t w, std::int64_t ya, std::int64_t yb,
+                 std::int64_t xa, std::int64_t xb) {
                 float best = -std::numeric_limits<float>::infinity();
                 for (std::int64_t y = ya; y < yb; ++y) {
                   for (std::int64_t xx = xa; xx < xb; ++xx) {
@@ -56,8 +58,8 @@ Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding) {
   // count_include_pad=True: the divisor is always kernel², padded zeros included.
   const float inv = 1.0f / static_cast<float>(kernel * kernel);
   return pool(x, kernel, stride, padding,
-              [inv](const float* plane, std::int64_t w, std::int64_t ya, std::int64_t yb, std::int64_t xa,
-                    std::int64_t xb) {
+              [inv](const float* plane, std::int64_t w, std::int64_t ya, std::int64_t yb,
+                    std::int64_t xa, std::int64_t xb) {
                 float sum = 0.0f;
                 for (std::int64_t y = ya; y < yb; ++y) {
                   for (std::int64_t xx = xa; xx < xb; ++xx) sum += plane[y * w + xx];

@@ -10,13 +10,14 @@ namespace repscope::ops::reference {
 namespace {
 
 // rows [L, E] of `x` times rows [row0, row0+E) of w [*, E]^T plus bias -> [L, E] in double.
-std::vector<double> project(const float* x, std::int64_t len, std::int64_t e, const float* w, const float* b,
-                            std::int64_t row0) {
+std::vector<double> project(const float* x, std::int64_t len, std::int64_t e, const float* w,
+                            const float* b, std::int64_t row0) {
   std::vector<double> out(static_cast<std::size_t>(len * e));
   for (std::int64_t t = 0; t < len; ++t) {
     for (std::int64_t o = 0; o < e; ++o) {
       double acc = b ? b[row0 + o] : 0.0;
-      for (std::int64_t k = 0; k < e; ++k) acc += static_cast<double>(x[t * e + k]) * w[(row0 + o) * e + k];
+      for (std::int64_t k = 0; k < e; ++k)
+        acc += static_cast<double>(x[t * e + k]) * w[(row0 + o) * e + k];
       out[static_cast<std::size_t>(t * e + o)] = acc;
     }
   }
@@ -27,7 +28,8 @@ std::vector<double> project(const float* x, std::int64_t len, std::int64_t e, co
 
 Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                             const Tensor& in_proj_weight, const Tensor& in_proj_bias,
-                            const Tensor& out_proj_weight, const Tensor& out_proj_bias, int num_heads) {
+                            const Tensor& out_proj_weight, const Tensor& out_proj_bias,
+                            int num_heads) {
   const std::int64_t n = query.dim(0), lq = query.dim(1), e = query.dim(2), lk = key.dim(1);
   const std::int64_t hd = e / num_heads;
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
@@ -49,7 +51,8 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
         for (std::int64_t j = 0; j < lk; ++j) {
           double s = 0.0;
           for (std::int64_t d = 0; d < hd; ++d) {
-            s += q[static_cast<std::size_t>(i * e + h * hd + d)] * k[static_cast<std::size_t>(j * e + h * hd + d)];
+            s += q[static_cast<std::size_t>(i * e + h * hd + d)] *
+                 k[static_cast<std::size_t>(j * e + h * hd + d)];
           }
           scores[static_cast<std::size_t>(j)] = s * scale;
           mx = std::max(mx, s * scale);
@@ -59,7 +62,8 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
         for (std::int64_t d = 0; d < hd; ++d) {
           double acc = 0.0;
           for (std::int64_t j = 0; j < lk; ++j) {
-            acc += scores[static_cast<std::size_t>(j)] * v[static_cast<std::size_t>(j * e + h * hd + d)];
+            acc += scores[static_cast<std::size_t>(j)] *
+                   v[static_cast<std::size_t>(j * e + h * hd + d)];
           }
           context[static_cast<std::size_t>(i * e + h * hd + d)] = acc / sum;
         }
@@ -68,7 +72,8 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
     for (std::int64_t i = 0; i < lq; ++i) {
       for (std::int64_t o = 0; o < e; ++o) {
         double acc = bo ? bo[o] : 0.0;
-        for (std::int64_t d = 0; d < e; ++d) acc += context[static_cast<std::size_t>(i * e + d)] * wo[o * e + d];
+        for (std::int64_t d = 0; d < e; ++d)
+          acc += context[static_cast<std::size_t>(i * e + d)] * wo[o * e + d];
         yp[(b * lq + i) * e + o] = static_cast<float>(acc);
       }
     }

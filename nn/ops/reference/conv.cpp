@@ -4,7 +4,8 @@
 
 namespace repscope::ops::reference {
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding, int groups) {
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
+              int groups) {
   const std::int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const std::int64_t o = weight.dim(0), cg = weight.dim(1), kh = weight.dim(2), kw = weight.dim(3);
   const std::int64_t oh = detail::window_out(h, kh, stride, padding);

@@ -11,7 +11,8 @@ Tensor map(const Tensor& x, F f) {
   Tensor out = Tensor::empty(x.shape());
   const float* xp = x.data<float>();
   float* yp = out.data<float>();
-  for (std::int64_t i = 0; i < x.numel(); ++i) yp[i] = static_cast<float>(f(static_cast<double>(xp[i])));
+  for (std::int64_t i = 0; i < x.numel(); ++i)
+    yp[i] = static_cast<float>(f(static_cast<double>(xp[i])));
   return out;
 }
 

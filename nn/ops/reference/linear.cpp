@@ -17,7 +17,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   for (std::int64_t r = 0; r < rows; ++r) {
     for (std::int64_t o = 0; o < outf; ++o) {
       double acc = bp ? bp[o] : 0.0;
-      for (std::int64_t k = 0; k < in; ++k) acc += static_cast<double>(xp[r * in + k]) * wp[o * in + k];
+      for (std::int64_t k = 0; k < in; ++k)
+        acc += static_cast<double>(xp[r * in + k]) * wp[o * in + k];
       yp[r * outf + o] = static_cast<float>(acc);
     }
   }
@@ -36,7 +37,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   for (std::int64_t r = 0; r < rows; ++r) {
     for (std::int64_t j = 0; j < n_dim; ++j) {
       double acc = 0.0;
-      for (std::int64_t k = 0; k < k_dim; ++k) acc += static_cast<double>(ap[r * k_dim + k]) * bp[k * n_dim + j];
+      for (std::int64_t k = 0; k < k_dim; ++k)
+        acc += static_cast<double>(ap[r * k_dim + k]) * bp[k * n_dim + j];
       yp[r * n_dim + j] = static_cast<float>(acc);
     }
   }

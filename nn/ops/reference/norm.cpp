@@ -6,8 +6,8 @@
 
 namespace repscope::ops::reference {
 
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, float eps) {
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, float eps) {
   const std::int64_t n = x.dim(0), c = x.dim(1);
   const std::int64_t inner = x.numel() / (n * c == 0 ? 1 : n * c);
   Tensor out = Tensor::empty(x.shape());
@@ -24,7 +24,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
       const double beta = bp ? bp[ch] : 0.0;
       const std::int64_t base = (b * c + ch) * inner;
       for (std::int64_t i = 0; i < inner; ++i) {
-        yp[base + i] = static_cast<float>((xp[base + i] - static_cast<double>(mp[ch])) * inv * g + beta);
+        yp[base + i] =
+            static_cast<float>((xp[base + i] - static_cast<double>(mp[ch])) * inv * g + beta);
       }
     }
   }
@@ -66,7 +67,8 @@ Tensor softmax_lastdim(const Tensor& x) {
     for (std::int64_t i = 1; i < d; ++i) mx = row[i] > mx ? row[i] : mx;
     double sum = 0.0;
     for (std::int64_t i = 0; i < d; ++i) sum += std::exp(row[i] - mx);
-    for (std::int64_t i = 0; i < d; ++i) yp[r * d + i] = static_cast<float>(std::exp(row[i] - mx) / sum);
+    for (std::int64_t i = 0; i < d; ++i)
+      yp[r * d + i] = static_cast<float>(std::exp(row[i] - mx) / sum);
   }
   return out;
 }

@@ -21,7 +21,8 @@ Tensor pool(const Tensor& x, int kernel, int stride, int padding, Reduce reduce)
     const float* plane = xp + p * h * w;
     for (std::int64_t y = 0; y < oh; ++y) {
       for (std::int64_t xo = 0; xo < ow; ++xo) {
-        yp[(p * oh + y) * ow + xo] = reduce(plane, h, w, y * stride - padding, xo * stride - padding);
+        yp[(p * oh + y) * ow + xo] =
+            reduce(plane, h, w, y * stride - padding, xo * stride - padding);
       }
     }
   }
@@ -32,7 +33,8 @@ Tensor pool(const Tensor& x, int kernel, int stride, int padding, Reduce reduce)
 
 Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
   return pool(x, kernel, stride, padding,
-              [kernel](const float* plane, std::int64_t h, std::int64_t w, std::int64_t y0, std::int64_t x0) {
+              [kernel](const float* plane, std::int64_t h, std::int64_t w, std::int64_t y0,
+                       std::int64_t x0) {
                 float best = -std::numeric_limits<float>::infinity();
                 for (std::int64_t y = y0; y < y0 + kernel; ++y) {
                   for (std::int64_t xx = x0; xx < x0 + kernel; ++xx) {
@@ -49,7 +51,8 @@ Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
 
 Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding) {
   return pool(x, kernel, stride, padding,
-              [kernel](const float* plane, std::int64_t h, std::int64_t w, std::int64_t y0, std::int64_t x0) {
+              [kernel](const float* plane, std::int64_t h, std::int64_t w, std::int64_t y0,
+                       std::int64_t x0) {
                 double sum = 0.0;
                 for (std::int64_t y = y0; y < y0 + kernel; ++y) {
                   for (std::int64_t xx = x0; xx < x0 + kernel; ++xx) {
@@ -57,7 +60,8 @@ Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding) {
                     sum += plane[y * w + xx];
                   }
                 }
-                // count_include_pad=True: the divisor is the whole (clipped-to-padded-input) window.
+                // count_include_pad=True: the divisor is the whole (clipped-to-padded-input)
+                // window.
                 return static_cast<float>(sum / (static_cast<double>(kernel) * kernel));
               });
 }

@@ -1,15 +1,17 @@
 // Plain reference kernels: simple loops with double accumulation, written to be obviously
-// correct rather than fast. Every fast kernel is tested against these (tests/nn/test_backend_ops.cpp).
-// Inputs are already validated by nn/ops.cpp; the signatures match nn/ops.h.
+// correct rather than fast. Every fast kernel is tested against these
+// (tests/nn/test_backend_ops.cpp). Inputs are already validated by nn/ops.cpp; the signatures match
+// nn/ops.h.
 #pragma once
 
 #include "nn/tensor.h"
 
 namespace repscope::ops::reference {
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding, int groups);
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                  const Tensor& running_var, float eps);
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
+              int groups);
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, float eps);
 Tensor relu(const Tensor& x);
 Tensor gelu(const Tensor& x);
 Tensor quick_gelu(const Tensor& x);
@@ -23,6 +25,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
 Tensor softmax_lastdim(const Tensor& x);
 Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                             const Tensor& in_proj_weight, const Tensor& in_proj_bias,
-                            const Tensor& out_proj_weight, const Tensor& out_proj_bias, int num_heads);
+                            const Tensor& out_proj_weight, const Tensor& out_proj_bias,
+                            int num_heads);
 
 }  // namespace repscope::ops::reference
