@@ -17,10 +17,16 @@ namespace fs = std::filesystem;
 TEST(FlocParity, DecodeAndEveryPresetMatchPillowOnAllImages) {
   REPSCOPE_REQUIRE_PYTHON_OR_SKIP();
   if (!fs::exists(test::floc_dir())) GTEST_SKIP() << "fLoc images missing";
-  const auto dir = test::scratch_dir();
-  const auto r = test::run_python("ref_preprocess.py", "floc " + test::quote(dir.string()) + " " +
-                                                           test::quote(test::floc_dir().string()));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // REPSCOPE_FLOC_REF=<dir> reuses references written earlier by `ref_preprocess.py floc <dir>`.
+  fs::path dir;
+  if (const char* reuse = std::getenv("REPSCOPE_FLOC_REF"); reuse && *reuse) {
+    dir = reuse;
+  } else {
+    dir = test::scratch_dir();
+    const auto r = test::run_python("ref_preprocess.py", "floc " + test::quote(dir.string()) + " " +
+                                                             test::quote(test::floc_dir().string()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
   const auto files = test::read_lines(dir / "floc_files.txt");
   const auto presets = test::read_lines(dir / "floc_presets.txt");
   const auto subset_lines = test::read_lines(dir / "floc_subset.txt");
