@@ -35,6 +35,7 @@ class ResNet : public Model {
   int input_size() const override { return config_.input_size; }
   std::vector<TapInfo> taps() const override;
   ParamList parameters() override;
+  using Model::forward;
   Tensor forward(const Tensor& images, TapContext& ctx) const override;
   const ResNetConfig& config() const { return config_; }
 
