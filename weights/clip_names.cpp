@@ -157,6 +157,19 @@ std::optional<ClipDetection> detect_clip(const std::map<std::string, Shape>& key
   return std::nullopt;
 }
 
+std::string detect_clip_model_name(const std::map<std::string, Shape>& keys) {
+  const auto d = detect_clip(keys);
+  if (!d) return "";
+  check(is_clip_model_name(d->model_name), "CLIP weights (",
+        d->resnet
+            ? str("ModifiedResNet, stem width ", d->resnet_config.width, ", ",
+                  d->resnet_config.input_size, " px")
+            : str("ViT, width ", d->vit_config.width, ", ", d->vit_config.layers, " layers, patch ",
+                  d->vit_config.patch, ", ", d->vit_config.input_size, " px"),
+        ") match no published CLIP model");
+  return d->model_name;
+}
+
 KeyTranslator clip_key_translator(ClipFileScheme scheme) {
   switch (scheme) {
     case ClipFileScheme::OpenAIVisual:

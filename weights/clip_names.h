@@ -41,6 +41,11 @@ struct ClipDetection {
 // grid plus one), naming the tensor.
 std::optional<ClipDetection> detect_clip(const std::map<std::string, Shape>& keys);
 
+// For the model registry's `detect` hook (nn/models/registry.h ModelFamily): the published model
+// name of a CLIP file, "" when the keys are no CLIP image encoder. Throws Error for a CLIP file
+// whose config matches no published model (reduced-depth files load through load_clip_model).
+std::string detect_clip_model_name(const std::map<std::string, Shape>& keys);
+
 // Maps file keys to the keys of a model built by make_clip_model for that scheme; keys of other
 // towers map to "" (dropped, not reported as unexpected).
 KeyTranslator clip_key_translator(ClipFileScheme scheme);

@@ -220,3 +220,19 @@ TEST(ClipConvert, ConvertedCheckpointsLoad) {
 
 }  // namespace
 }  // namespace repscope
+
+namespace repscope {
+namespace {
+
+TEST(ClipDetect, RegistryHook) {
+  auto model = make_clip_model("clip_rn50x4");
+  std::map<std::string, Shape> keys;
+  for (const Param& p : model->parameters()) keys["visual." + p.name] = p.shape;
+  EXPECT_EQ(detect_clip_model_name(keys), "clip_rn50x4");
+  EXPECT_EQ(detect_clip_model_name({{"fc.weight", {1000, 512}}}), "");
+  keys.erase("visual.layer4.0.conv1.weight");  // a stage with no blocks left: inconsistent
+  EXPECT_THROW(detect_clip_model_name(keys), Error);
+}
+
+}  // namespace
+}  // namespace repscope
