@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
   fonts-dejavu-core
+  # Headless browser for the report rendering test (tests/tools/test_report_render.cpp).
+  chromium
   # Reference implementations for the parity tests (Python is never needed at run time).
   python3 python3-venv python3-pip python3-numpy python3-scipy python3-pil
   python3-torch python3-torchvision python3-statsmodels python3-pandas

@@ -107,7 +107,8 @@ std::string frame_box(const Frame& f) {
 
 struct LegendEntry {
   std::string name, colour;
-  bool dashed = false, band = false;
+  bool dashed = false, band = false, box = false,
+       dot = false;  // line, band, solid box (bars), dot (scatter)
 };
 
 std::string legend(double x, double y, const std::vector<LegendEntry>& entries) {
@@ -115,9 +116,13 @@ std::string legend(double x, double y, const std::vector<LegendEntry>& entries) 
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
     const double yy = y + 18.0 * static_cast<double>(i);
-    if (e.band) {
-      s += str("<rect x=\"", num(x), "\" y=\"", num(yy - 6),
-               "\" width=\"22\" height=\"12\" fill=\"", e.colour, "\" fill-opacity=\"0.25\"/>\n");
+    if (e.dot) {
+      s += str("<circle cx=\"", num(x + 11), "\" cy=\"", num(yy), "\" r=\"4.5\" fill=\"", e.colour,
+               "\"/>\n");
+    } else if (e.band || e.box) {
+      s +=
+          str("<rect x=\"", num(x), "\" y=\"", num(yy - 6), "\" width=\"22\" height=\"12\" fill=\"",
+              e.colour, "\" fill-opacity=\"", e.box ? "1" : "0.25", "\"/>\n");
     } else {
       s += str("<line x1=\"", num(x), "\" x2=\"", num(x + 22), "\" y1=\"", num(yy), "\" y2=\"",
                num(yy), "\" stroke=\"", e.colour, "\" stroke-width=\"2.5\"",
@@ -457,7 +462,8 @@ std::string render_scatter(const ScatterPlot& plot) {
   const bool has_groups = !(groups.size() == 1 && groups[0].empty());
   if (has_groups) {
     for (std::size_t i = 0; i < groups.size(); ++i)
-      entries.push_back({groups[i].empty() ? "(none)" : groups[i], palette_colour(i)});
+      entries.push_back(
+          {groups[i].empty() ? "(none)" : groups[i], palette_colour(i), false, false, false, true});
   }
   const double lw = legend_width(entries);
   std::vector<double> xs, ys;
@@ -498,10 +504,13 @@ std::string render_scatter(const ScatterPlot& plot) {
 std::string render_bar_chart(const BarChart& chart) {
   std::vector<LegendEntry> entries;
   for (std::size_t i = 0; i < chart.series.size(); ++i) {
-    entries.push_back({chart.series[i].name, chart.series[i].colour.empty()
-                                                 ? palette_colour(i)
-                                                 : chart.series[i].colour});
+    entries.push_back({chart.series[i].name,
+                       chart.series[i].colour.empty() ? palette_colour(i) : chart.series[i].colour,
+                       false, false, true});
   }
+  std::size_t longest = 0;
+  for (const auto& c : chart.categories) longest = std::max(longest, c.size());
+  const double bottom = 36 + 4.4 * static_cast<double>(std::min<std::size_t>(longest, 30));
   double lo = 0, hi = 0;
   for (const auto& ser : chart.series) {
     check(ser.y.size() == chart.categories.size(), "bar chart '", chart.title, "': series '",
@@ -512,7 +521,7 @@ std::string render_bar_chart(const BarChart& chart) {
   const auto yticks = axis_range(lo, hi);
   const double lw = legend_width(entries);
   const auto n = static_cast<double>(std::max<std::size_t>(1, chart.categories.size()));
-  Frame f{72, 40, chart.width - 72 - 20 - lw, chart.height - 40.0 - 70, -0.5, n - 0.5, lo, hi};
+  Frame f{72, 40, chart.width - 72 - 20 - lw, chart.height - 40.0 - bottom, -0.5, n - 0.5, lo, hi};
   std::string s = svg_open(chart.width, chart.height, chart.title);
   s += y_axis(f, yticks, chart.y_label);
   const double group_w = f.width / n * 0.8;

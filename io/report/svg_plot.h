@@ -76,7 +76,7 @@ struct BarChart {
   std::string title, y_label;
   std::vector<std::string> categories;  // groups along x
   std::vector<Series> series;           // series[i].y[j]: bar of series i in category j
-  int width = 720, height = 400;
+  int width = 720, height = 420;
 };
 std::string render_bar_chart(const BarChart& chart);
 
