@@ -84,6 +84,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   check(weight.dim(1) * groups == c, "ops::conv2d: weight ", shape_str(weight.shape()), " expects ",
         weight.dim(1) * groups, " input channels (groups ", groups, "), x ", shape_str(x.shape()),
         " has ", c);
+  check(c >= 1, "ops::conv2d: x ", shape_str(x.shape()), " has no input channels");
   check(weight.dim(2) >= 1 && weight.dim(3) >= 1, "ops::conv2d: weight ", shape_str(weight.shape()),
         " has an empty kernel");
   expect_optional_vector(bias, o, op, "bias");

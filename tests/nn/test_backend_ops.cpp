@@ -323,6 +323,15 @@ TEST(BackendOps, BadArgumentsNameTheTensor) {
         conv2d(Tensor{}, Tensor::zeros({2, 4, 3, 3}), Tensor{}, 1, 1);
       },
       "'x' is undefined");
+  expect_error(
+      [&] {
+        conv2d(Tensor::zeros({1, 0, 8, 8}), Tensor::zeros({2, 0, 3, 3}), Tensor{}, 1, 1);
+      },
+      "no input channels");
+  EXPECT_EQ(
+      shape_str(
+          conv2d(Tensor::zeros({0, 4, 8, 8}), Tensor::zeros({2, 4, 3, 3}), Tensor{}, 1, 1).shape()),
+      "[0, 2, 8, 8]");
   expect_error([&] { add(x, Tensor::zeros({1, 4, 8, 7})); }, "shapes differ");
   expect_error([&] { max_pool2d(x, 3, 2, 2); }, "padding");
   expect_error([&] { linear(Tensor::zeros({2, 5}), Tensor::zeros({3, 4}), Tensor{}); }, "weight");

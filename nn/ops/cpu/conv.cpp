@@ -109,6 +109,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   g.oh = detail::window_out(g.h, g.kh, stride, padding);
   g.ow = detail::window_out(g.w, g.kw, stride, padding);
   const float* bp = detail::optional_data(bias);
+  if (g.n == 0 || g.o == 0) return Tensor::empty({g.n, g.o, g.oh, g.ow});
   if (g.cg == 1 && g.og == 1 && groups > 1) return depthwise(g, x, weight, bp);
 
   // Column tiles: pieces of one image's output positions when a feature map is large, else
