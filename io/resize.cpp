@@ -135,24 +135,44 @@ inline std::uint8_t clip8(std::int32_t acc) {
 
 constexpr std::int32_t kHalf = 1 << (kPrecisionBits - 1);
 
+// One output row of the horizontal pass; CH > 0 fixes the channel count at compile time.
+template <int CH>
+void horizontal_row(const std::uint8_t* in, std::uint8_t* o, int width, int channels,
+                    const Coefficients& c) {
+  const int ch = CH > 0 ? CH : channels;
+  std::int32_t acc[8];
+  for (int xx = 0; xx < width; ++xx) {
+    const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * c.ksize;
+    const std::uint8_t* p =
+        in + static_cast<std::size_t>(c.first[static_cast<std::size_t>(xx)]) * ch;
+    const int n = c.count[static_cast<std::size_t>(xx)];
+    for (int b = 0; b < ch; ++b) acc[b] = kHalf;
+    for (int x = 0; x < n; ++x) {
+      for (int b = 0; b < ch; ++b) acc[b] += p[x * ch + b] * k[x];
+    }
+    for (int b = 0; b < ch; ++b) o[xx * ch + b] = clip8(acc[b]);
+  }
+}
+
 // Horizontal pass over rows [row0, row0 + out.height) of src.
 void resample_horizontal(const Image& src, int row0, const Coefficients& c, Image& out) {
-  const int ch = src.channels;
   parallel_for(0, out.height, 8, [&](std::int64_t y0, std::int64_t y1) {
-    std::int32_t acc[8];
     for (std::int64_t yy = y0; yy < y1; ++yy) {
       const std::uint8_t* in = src.row(static_cast<int>(yy) + row0);
       std::uint8_t* o = out.row(static_cast<int>(yy));
-      for (int xx = 0; xx < out.width; ++xx) {
-        const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * c.ksize;
-        const std::uint8_t* p =
-            in + static_cast<std::size_t>(c.first[static_cast<std::size_t>(xx)]) * ch;
-        const int n = c.count[static_cast<std::size_t>(xx)];
-        for (int b = 0; b < ch; ++b) acc[b] = kHalf;
-        for (int x = 0; x < n; ++x) {
-          for (int b = 0; b < ch; ++b) acc[b] += p[x * ch + b] * k[x];
-        }
-        for (int b = 0; b < ch; ++b) o[xx * ch + b] = clip8(acc[b]);
+      switch (src.channels) {
+        case 1:
+          horizontal_row<1>(in, o, out.width, 1, c);
+          break;
+        case 3:
+          horizontal_row<3>(in, o, out.width, 3, c);
+          break;
+        case 4:
+          horizontal_row<4>(in, o, out.width, 4, c);
+          break;
+        default:
+          horizontal_row<0>(in, o, out.width, src.channels, c);
+          break;
       }
     }
   });

@@ -186,3 +186,41 @@ TEST(PreprocessParity, OddImagesMatchTorchvisionClipAndTimm) {
   std::printf("  %zu preset cases: cropped 8-bit identical, normalized max abs diff %.3g\n",
               cases.size(), worst);
 }
+
+TEST(PreprocessCli, WritesTheSameBatchAsTheLibrary) {
+  const auto dir = test::scratch_dir();
+  Image a(40, 30), b(17, 50);
+  for (std::size_t i = 0; i < a.pixels.size(); ++i) a.pixels[i] = static_cast<std::uint8_t>(i * 7);
+  for (std::size_t i = 0; i < b.pixels.size(); ++i) b.pixels[i] = static_cast<std::uint8_t>(i * 13);
+  // Binary PPM: the simplest file the decoder reads.
+  auto write_ppm = [](const fs::path& p, const Image& im) {
+    std::ofstream f(p, std::ios::binary);
+    f << "P6\n" << im.width << " " << im.height << "\n255\n";
+    f.write(reinterpret_cast<const char*>(im.pixels.data()),
+            static_cast<std::streamsize>(im.pixels.size()));
+  };
+  write_ppm(dir / "a.ppm", a);
+  write_ppm(dir / "b.ppm", b);
+  const std::string spec = "size=16,resize=20,interp=bicubic";
+  const auto r = test::run_cli("preprocess --preset " + test::quote(spec) + " " +
+                               test::quote((dir / "a.ppm").string()) + " " +
+                               test::quote((dir / "b.ppm").string()) + " --out " +
+                               test::quote((dir / "x.npy").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Tensor got = read_npy(dir / "x.npy");
+  const Tensor want = preprocess_files({dir / "a.ppm", dir / "b.ppm"}, preprocess_preset(spec));
+  ASSERT_EQ(got.shape(), (Shape{2, 3, 16, 16}));
+  for (std::int64_t i = 0; i < got.numel(); ++i) ASSERT_EQ(got.at(i), want.at(i)) << i;
+
+  const auto bad =
+      test::run_cli("preprocess --preset clip-999 " + test::quote((dir / "a.ppm").string()) +
+                    " --out " + test::quote((dir / "y.npy").string()));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("clip-999"), std::string::npos) << bad.output;
+  const auto missing =
+      test::run_cli("preprocess --preset clip " + test::quote((dir / "nope.jpg").string()) +
+                    " --out " + test::quote((dir / "y.npy").string()));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("nope.jpg"), std::string::npos) << missing.output;
+  EXPECT_FALSE(fs::exists(dir / "y.npy"));
+}
