@@ -176,6 +176,55 @@ Image decode_jpeg_libjpeg(std::span<const std::uint8_t> bytes, const std::string
 
 #endif  // REPSCOPE_HAVE_LIBJPEG
 
+// What Pillow shows where the first GIF frame is transparent or does not reach: the palette
+// colour of the frame's transparent index (Pillow fills frame 0 with that index), or of index 0
+// when there is none. stb_image leaves those pixels black with alpha 0 instead.
+struct GifFill {
+  bool found = false;
+  std::uint8_t rgb[3] = {0, 0, 0};
+};
+
+GifFill gif_fill_colour(std::span<const std::uint8_t> b) {
+  GifFill fill;
+  if (b.size() < 13 || std::memcmp(b.data(), "GIF8", 4) != 0) return fill;
+  std::size_t pos = 13;
+  const std::uint8_t* palette = nullptr;
+  std::size_t palette_entries = 0;
+  if (b[10] & 0x80) {
+    palette_entries = std::size_t{1} << ((b[10] & 7) + 1);
+    palette = b.data() + pos;
+    pos += 3 * palette_entries;
+  }
+  int transparent = -1;
+  while (pos < b.size()) {
+    const std::uint8_t tag = b[pos++];
+    if (tag == 0x21 && pos < b.size()) {  // extension: label, then sub-blocks
+      const std::uint8_t label = b[pos++];
+      if (label == 0xF9 && pos + 5 <= b.size() && b[pos] == 4 && (b[pos + 1] & 1)) {
+        transparent = b[pos + 4];
+      }
+      while (pos < b.size() && b[pos] != 0) pos += std::size_t{b[pos]} + 1;
+      ++pos;
+    } else if (tag == 0x2C && pos + 9 <= b.size()) {  // first image descriptor
+      const std::uint8_t packed = b[pos + 8];
+      if (packed & 0x80) {
+        palette_entries = std::size_t{1} << ((packed & 7) + 1);
+        palette = b.data() + pos + 9;
+      }
+      break;
+    } else {
+      return fill;
+    }
+  }
+  if (palette == nullptr || pos > b.size()) return fill;
+  const std::size_t index = transparent >= 0 ? static_cast<std::size_t>(transparent) : 0;
+  fill.found = true;
+  if (index < palette_entries && palette + 3 * (index + 1) <= b.data() + b.size()) {
+    std::memcpy(fill.rgb, palette + 3 * index, 3);
+  }
+  return fill;
+}
+
 struct StbFree {
   void operator()(void* p) const { stbi_image_free(p); }
 };
@@ -200,6 +249,20 @@ Image decode_stb(std::span<const std::uint8_t> bytes, const std::string& name) {
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint8_t v = px.get()[i] > 255 ? 255 : static_cast<std::uint8_t>(px.get()[i]);
       image.pixels[3 * i] = image.pixels[3 * i + 1] = image.pixels[3 * i + 2] = v;
+    }
+    return image;
+  }
+  if (len >= 4 && std::memcmp(data, "GIF8", 4) == 0) {
+    // Decode as RGBA to see which pixels the first frame leaves transparent or uncovered.
+    std::unique_ptr<stbi_uc, StbFree> px(stbi_load_from_memory(data, len, &w, &h, &comp, 4));
+    if (!px) fail("image '", name, "': cannot decode (", stbi_failure_reason(), ")");
+    const GifFill fill = gif_fill_colour(bytes);
+    image = Image(w, h, 3);
+    const std::size_t n = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+    for (std::size_t i = 0; i < n; ++i) {
+      const stbi_uc* p = px.get() + 4 * i;
+      const bool hole = p[3] == 0 && fill.found;
+      for (int c = 0; c < 3; ++c) image.pixels[3 * i + c] = hole ? fill.rgb[c] : p[c];
     }
     return image;
   }

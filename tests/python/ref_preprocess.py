@@ -127,6 +127,25 @@ def cmd_floc(out, floc_dir):
         f.write("\n".join(names) + "\n")
 
 
+class RawPng16:
+    """A 16-bit PNG written byte by byte (colour type 2, 4 or 6)."""
+
+    def __init__(self, arr, color_type):
+        self.arr, self.color_type = arr, color_type
+
+    def save(self, path):
+        import struct
+        import zlib
+        h, w = self.arr.shape[:2]
+        raw = b"".join(b"\0" + self.arr[y].astype(">u2").tobytes() for y in range(h))
+
+        def chunk(tag, data):
+            return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, self.color_type, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def odd_images(rng):
     """name -> PIL image to save; odd sizes and every mode convert('RGB') must handle."""
     ims = {}
@@ -154,6 +173,14 @@ def odd_images(rng):
     ims["rgb_7x300.ppm"] = Image.fromarray(rgb(7, 300), "RGB")
     ims["gray_333x517.pgm"] = Image.fromarray(rng.integers(0, 256, (517, 333), dtype=np.uint8), "L")
     ims["palette_333x517.gif"] = pal
+    ims["palette_trns_333x517.gif"] = (pal, {"transparency": 7})
+    # 16-bit RGB / gray+alpha / RGBA PNGs (Pillow keeps the high byte); Pillow cannot write them.
+    a16 = rng.integers(0, 65536, (7, 300, 4)).astype(np.uint16)
+    ims["rgb16_300x7.png"] = RawPng16(a16[:, :, :3], 2)
+    ims["la16_300x7.png"] = RawPng16(a16[:, :, :2], 4)
+    ims["rgba16_300x7.png"] = RawPng16(a16, 6)
+    gt = Image.fromarray(rng.integers(0, 256, (300, 7), dtype=np.uint8), "L")
+    ims["gray_trns_7x300.png"] = (gt, {"transparency": 5})
     # JPEGs of each kind libjpeg decodes: gray, 4:2:0 and 4:4:4 colour, progressive, CMYK.
     smooth = np.clip(np.cumsum(rng.normal(0, 6, (517, 333, 3)), axis=1) + 128, 0, 255).astype(np.uint8)
     ims["color420_333x517.jpg"] = (Image.fromarray(smooth, "RGB"), {"quality": 85})
