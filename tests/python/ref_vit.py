@@ -22,15 +22,24 @@ import model_ref_common as common
 SKIP = (torch.nn.Identity, torch.nn.Dropout)
 
 
-def build(arch, depth):
-    if arch.startswith("vit_") and "patch" not in arch:
-        if depth is None:
+TV_CONFIGS = {  # patch, layers, heads, width, mlp (torchvision.models.vit_*)
+    "vit_b_16": (16, 12, 12, 768, 3072), "vit_b_32": (32, 12, 12, 768, 3072),
+    "vit_l_16": (16, 24, 16, 1024, 4096), "vit_l_32": (32, 24, 16, 1024, 4096),
+    "vit_h_14": (14, 32, 16, 1280, 5120)}
+
+
+def build(arch, depth, image_size=None):
+    """image_size other than the default only for --names-only (module order is size-free)."""
+    if arch in TV_CONFIGS:
+        if depth is None and image_size is None:
             return getattr(torchvision.models, arch)(), "torchvision"
-        ref = getattr(torchvision.models, arch)()
-        return VisionTransformer(image_size=224, patch_size=ref.patch_size, num_layers=depth,
-                                 num_heads=ref.encoder.layers[0].num_heads, hidden_dim=ref.hidden_dim,
-                                 mlp_dim=ref.mlp_dim), "torchvision"
+        patch, layers, heads, width, mlp = TV_CONFIGS[arch]
+        return VisionTransformer(image_size=image_size or 224, patch_size=patch,
+                                 num_layers=depth or layers, num_heads=heads, hidden_dim=width,
+                                 mlp_dim=mlp), "torchvision"
     kwargs = {} if depth is None else {"depth": depth}
+    if image_size:
+        kwargs["img_size"] = image_size
     return timm.create_model(arch, pretrained=False, **kwargs), "timm"
 
 
@@ -73,6 +82,11 @@ def main():
     common.randomize_zeros(model, g)
     common.write_lines(os.path.join(a.out, "params.txt"),
                        [f"{k} {list(v.shape)}" for k, v in model.state_dict().items()])
+    if a.names_only:
+        # The hook order does not depend on the image size: run a 2x2-patch image instead.
+        patch = model.patch_size if scheme == "torchvision" else model.patch_embed.patch_size[0]
+        model, scheme = build(a.arch, a.depth, image_size=2 * patch)
+        model.eval()
     names = [n for n, m in model.named_modules() if n and not isinstance(m, SKIP)]
     taps, order = common.hook_modules(model, names)
     blocks = [n for n, m in model.named_modules()
@@ -84,7 +98,10 @@ def main():
         def pre(_m, inp, name=b + ".add"):
             taps[name] = inp[0]
         ln2.register_forward_pre_hook(pre)
-    x = model_input(model, scheme, common.floc_images(a.floc, a.images))
+    if a.names_only:
+        x = torch.zeros(1, 3, 2 * patch, 2 * patch)
+    else:
+        x = model_input(model, scheme, common.floc_images(a.floc, a.images))
     with torch.no_grad():
         y = model(x)
     for b in blocks:
