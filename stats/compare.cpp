@@ -349,6 +349,13 @@ double partial_correlation(std::span<const double> a, std::span<const double> b,
   return pearson(ex, ey);
 }
 
+std::vector<double> comparison_vector(std::span<const double> rdm, CompareMethod method) {
+  check(supports_prepared(method), "comparison_vector does not support ", compare_method_name(method));
+  std::vector<bool> keep(rdm.size());
+  for (std::size_t i = 0; i < rdm.size(); ++i) keep[i] = !std::isnan(rdm[i]);
+  return transform(rdm, keep, method);
+}
+
 std::vector<double> whitened_rdm(std::span<const double> rdm, bool remove_mean) {
   std::vector<bool> keep(rdm.size());
   for (std::size_t i = 0; i < rdm.size(); ++i) keep[i] = !std::isnan(rdm[i]);
@@ -395,9 +402,19 @@ double prepared_similarity(const PreparedRdm& left, const PreparedRdm& right, st
   for (std::int64_t i = 0; i < n; ++i) {
     const double* l = left.values.data() + i * n;
     const double* r = right.values.data() + perm[static_cast<std::size_t>(i)] * n;
-    double row = 0.0;
-    for (std::int64_t j = i; j < n; ++j) row += l[j] * r[perm[static_cast<std::size_t>(j)]];
-    s += row;
+    // Four independent partial sums in a fixed order: deterministic, and not bound by the
+    // latency of one floating-point add chain.
+    const std::int64_t* p = perm.data();
+    double acc[4] = {0.0, 0.0, 0.0, 0.0};
+    std::int64_t j = i;
+    for (; j + 4 <= n; j += 4) {
+      acc[0] += l[j] * r[p[j]];
+      acc[1] += l[j + 1] * r[p[j + 1]];
+      acc[2] += l[j + 2] * r[p[j + 2]];
+      acc[3] += l[j + 3] * r[p[j + 3]];
+    }
+    for (; j < n; ++j) acc[0] += l[j] * r[p[j]];
+    s += (acc[0] + acc[1]) + (acc[2] + acc[3]);
   }
   return s;
 }

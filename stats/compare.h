@@ -51,6 +51,11 @@ std::vector<double> compare_many(const RdmList& rdms, const RdmList& targets, Co
 double partial_correlation(std::span<const double> a, std::span<const double> b,
                            const RdmList& controls, bool rank);
 
+// The transformed vector t(x) of an RDM (its own NaN entries left out) such that
+// compare_rdms(a, b) = ⟨t(a), t(b)⟩ whenever a and b have NaN at the same positions. Not for
+// the Kendall taus (see supports_prepared).
+std::vector<double> comparison_vector(std::span<const double> rdm, CompareMethod method);
+
 // rsatoolbox's whitened representation (_cov_weighting without sigma_k) of one RDM, NaN entries
 // left out: the double-centred −½·D with off-diagonal entries ·√2, then the N diagonal entries.
 // Its squared norm is proportional to xᵀV⁻¹x, the norm rsatoolbox's pool_rdm uses.

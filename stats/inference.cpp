@@ -198,47 +198,84 @@ BootstrapResult bootstrap_compare(std::span<const double> model, const RdmList& 
   return r;
 }
 
-std::vector<double> pool_rdms(const RdmList& rdms, CompareMethod method) {
-  check_rdm_set(rdms, "pool_rdms", 1);
-  const std::size_t len = rdms[0].size();
-  RdmList scaled(rdms.size());
-  for (std::size_t s = 0; s < rdms.size(); ++s) {
-    std::vector<double> v = rdms[s];
-    switch (method) {
-      case CompareMethod::Cosine:
-      case CompareMethod::CosineCov: {
-        std::vector<double> sq(v.size());
-        for (std::size_t i = 0; i < v.size(); ++i) sq[i] = v[i] * v[i];
-        const double rms = std::sqrt(nan_mean(sq));
-        for (double& x : v) x /= rms;
-        break;
-      }
-      case CompareMethod::Pearson:
-      case CompareMethod::CorrCov: {
-        const double m = nan_mean(v);
-        for (double& x : v) x -= m;
-        std::vector<double> sq(v.size());
-        for (std::size_t i = 0; i < v.size(); ++i) sq[i] = v[i] * v[i];
-        const double sd = std::sqrt(nan_mean(sq));
-        for (double& x : v) x /= sd;
-        break;
-      }
-      default:  // rank-based: average-tie ranks, NaN kept
-        v = average_ranks(v);
+namespace {
+
+// The per-RDM part of pool_rdms: what each RDM becomes before averaging.
+std::vector<double> pool_scale(const std::vector<double>& rdm, CompareMethod method) {
+  std::vector<double> v = rdm;
+  switch (method) {
+    case CompareMethod::Cosine:
+    case CompareMethod::CosineCov: {
+      std::vector<double> sq(v.size());
+      for (std::size_t i = 0; i < v.size(); ++i) sq[i] = v[i] * v[i];
+      const double rms = std::sqrt(nan_mean(sq));
+      for (double& x : v) x /= rms;
+      return v;
     }
-    scaled[s] = std::move(v);
+    case CompareMethod::Pearson:
+    case CompareMethod::CorrCov: {
+      const double m = nan_mean(v);
+      for (double& x : v) x -= m;
+      std::vector<double> sq(v.size());
+      for (std::size_t i = 0; i < v.size(); ++i) sq[i] = v[i] * v[i];
+      const double sd = std::sqrt(nan_mean(sq));
+      for (double& x : v) x /= sd;
+      return v;
+    }
+    default:  // rank-based: average-tie ranks, NaN kept
+      return average_ranks(v);
   }
-  std::vector<double> pooled(len, 0.0);
-  for (const auto& v : scaled)
-    for (std::size_t i = 0; i < len; ++i) pooled[i] += v[i];
-  for (double& x : pooled) x /= static_cast<double>(scaled.size());
+}
+
+// The averaged RDM `sum / count`, shifted to minimum 0 for the correlation methods.
+std::vector<double> pool_finish(std::vector<double> sum, double count, CompareMethod method) {
+  for (double& x : sum) x /= count;
   if (method == CompareMethod::Pearson || method == CompareMethod::CorrCov) {
     double lowest = std::numeric_limits<double>::infinity();
-    for (double x : pooled)
+    for (double x : sum)
       if (!std::isnan(x)) lowest = std::min(lowest, x);
-    for (double& x : pooled) x -= lowest;
+    for (double& x : sum) x -= lowest;
   }
-  return pooled;
+  return sum;
+}
+
+// comparison_vector of an RDM whose average-tie ranks (NaN kept) are `ranks`, without sorting
+// again: the ranks of the non-NaN entries are exactly those ranks.
+std::vector<double> vector_from_ranks(const std::vector<double>& ranks, CompareMethod method) {
+  std::vector<double> v;
+  v.reserve(ranks.size());
+  for (double r : ranks)
+    if (!std::isnan(r)) v.push_back(r);
+  const double m = static_cast<double>(v.size());
+  const double mean = (m + 1.0) / 2.0;  // mean of average-tie ranks 1..m, exact
+  double norm = 0.0;
+  for (double& x : v) {
+    x -= mean;
+    norm += x * x;
+  }
+  const double scale = method == CompareMethod::RhoA ? std::sqrt(12.0 / (m * m * m - m))
+                                                     : (norm > 0.0 ? 1.0 / std::sqrt(norm) : 0.0);
+  for (double& x : v) x *= scale;
+  return v;
+}
+
+bool same_nan_positions(const RdmList& rdms) {
+  for (std::size_t i = 0; i < rdms[0].size(); ++i)
+    for (std::size_t s = 1; s < rdms.size(); ++s)
+      if (std::isnan(rdms[s][i]) != std::isnan(rdms[0][i])) return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<double> pool_rdms(const RdmList& rdms, CompareMethod method) {
+  check_rdm_set(rdms, "pool_rdms", 1);
+  std::vector<double> sum(rdms[0].size(), 0.0);
+  for (const auto& r : rdms) {
+    const std::vector<double> v = pool_scale(r, method);
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += v[i];
+  }
+  return pool_finish(std::move(sum), static_cast<double>(rdms.size()), method);
 }
 
 NoiseCeiling noise_ceiling(const RdmList& subjects, CompareMethod method, std::span<const std::int64_t> groups) {
@@ -253,8 +290,50 @@ NoiseCeiling noise_ceiling(const RdmList& subjects, CompareMethod method, std::s
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   check(unique.size() >= 2, "noise ceiling: needs RDMs of at least 2 different subjects");
-  const std::vector<double> all = pool_rdms(subjects, method);
   NoiseCeiling nc;
+  if (supports_prepared(method) && same_nan_positions(subjects)) {
+    // Every RDM is scaled/ranked and transformed once; each leave-one-out pool is the total
+    // minus that subject's part. (For ranks every sum is exact, so ties in the pooled RDM are
+    // the same as when averaging the other subjects directly.)
+    const std::size_t len = subjects[0].size();
+    RdmList scaled(subjects.size()), vectors(subjects.size());
+    std::vector<double> total(len, 0.0);
+    for (std::size_t s = 0; s < subjects.size(); ++s) {
+      scaled[s] = pool_scale(subjects[s], method);
+      vectors[s] = method == CompareMethod::Spearman || method == CompareMethod::RhoA
+                       ? vector_from_ranks(scaled[s], method)
+                       : comparison_vector(subjects[s], method);
+      for (std::size_t i = 0; i < len; ++i) total[i] += scaled[s][i];
+    }
+    const std::vector<double> all =
+        comparison_vector(pool_finish(total, static_cast<double>(subjects.size()), method), method);
+    const auto dot = [](const std::vector<double>& x, const std::vector<double>& y) {
+      double d = 0.0;
+      for (std::size_t i = 0; i < x.size(); ++i) d += x[i] * y[i];
+      return d;
+    };
+    for (std::int64_t g : unique) {
+      std::vector<double> train = total;
+      double count = 0.0, lower = 0.0, upper = 0.0, members = 0.0;
+      for (std::size_t s = 0; s < subjects.size(); ++s) {
+        if (ids[s] != g) { count += 1.0; continue; }
+        for (std::size_t i = 0; i < len; ++i) train[i] -= scaled[s][i];
+      }
+      const std::vector<double> pooled = comparison_vector(pool_finish(std::move(train), count, method), method);
+      for (std::size_t s = 0; s < subjects.size(); ++s) {
+        if (ids[s] != g) continue;
+        lower += dot(pooled, vectors[s]);
+        upper += dot(all, vectors[s]);
+        members += 1.0;
+      }
+      nc.lower += lower / members;
+      nc.upper += upper / members;
+    }
+    nc.lower /= static_cast<double>(unique.size());
+    nc.upper /= static_cast<double>(unique.size());
+    return nc;
+  }
+  const std::vector<double> all = pool_rdms(subjects, method);
   for (std::int64_t g : unique) {
     RdmList train, test;
     for (std::size_t s = 0; s < subjects.size(); ++s) (ids[s] == g ? test : train).push_back(subjects[s]);

@@ -3,24 +3,26 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 namespace repscope::stats {
 
 std::vector<double> average_ranks(std::span<const double> values) {
   const std::size_t n = values.size();
   std::vector<double> ranks(n, std::nan(""));
-  std::vector<std::size_t> order;
+  // Sorting (value, index) pairs keeps the comparisons in cache; tie order is irrelevant
+  // because tied values all get the same average rank.
+  std::vector<std::pair<double, std::size_t>> order;
   order.reserve(n);
   for (std::size_t i = 0; i < n; ++i)
-    if (!std::isnan(values[i])) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+    if (!std::isnan(values[i])) order.emplace_back(values[i], i);
+  std::sort(order.begin(), order.end());
   for (std::size_t i = 0; i < order.size();) {
     std::size_t j = i + 1;
-    while (j < order.size() && values[order[j]] == values[order[i]]) ++j;
+    while (j < order.size() && order[j].first == order[i].first) ++j;
     // Positions i..j-1 (0-based) share the mean of ranks i+1..j.
     const double rank = 0.5 * static_cast<double>(i + 1 + j);
-    for (std::size_t k = i; k < j; ++k) ranks[order[k]] = rank;
+    for (std::size_t k = i; k < j; ++k) ranks[order[k].second] = rank;
     i = j;
   }
   return ranks;
