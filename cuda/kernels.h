@@ -85,12 +85,15 @@ void prepend_class_token(const float* tokens, const float* cls, const float* pos
                          std::int64_t n, std::int64_t l, std::int64_t e, cudaStream_t s);
 
 // ---- statistics (float64) --------------------------------------------------------------------
-// Centres each row of x [n, p] (double) in place: x[i, :] -= mean(x[i, :]); one block per row.
-void center_rows(double* x, std::int64_t n, std::int64_t p, cudaStream_t s);
+// means[i] = mean of row i of x [n, p] (fp32 in, float64 sum in a fixed order; one block a row).
+void row_means(const float* x, double* means, std::int64_t n, std::int64_t p, cudaStream_t s);
+// y [n, cols] (float64, row-major) = x[:, col0 : col0 + cols] - sub[row] (sub may be null).
+void tile_to_f64(const float* x, std::int64_t p, std::int64_t col0, std::int64_t cols,
+                 const double* sub, double* y, std::int64_t n, cudaStream_t s);
 // Distances from a Gram matrix g [n, n] (double, full) into the upper-triangle vector rdm
 // (length n(n-1)/2, squareform order). metric: 0 correlation/cosine (1 - g_ij/sqrt(g_ii g_jj),
 // rows already centred for correlation), 1 euclidean (sqrt(max(0, g_ii + g_jj - 2 g_ij))),
-// 2 squared euclidean divided by p (rsatoolbox "euclidean").
+// 2 squared euclidean divided by p (rsatoolbox "euclidean"), 3 squared euclidean.
 void gram_to_rdm(const double* g, double* rdm, std::int64_t n, int metric, double p,
                  cudaStream_t s);
 // Per-category sums and sums of squares of every unit: x [n, units] (fp32), labels [n] in

@@ -167,9 +167,10 @@ __global__ void merge_heads_kernel(const float* __restrict__ src, float* __restr
 
 // ---- statistics ----------------------------------------------------------------------------
 
-__global__ void center_rows_kernel(double* x, std::int64_t p) {
+__global__ void row_means_kernel(const float* __restrict__ x, double* __restrict__ means,
+                                 std::int64_t p) {
   __shared__ double partial[kThreads];
-  double* row = x + static_cast<std::int64_t>(blockIdx.x) * p;
+  const float* row = x + static_cast<std::int64_t>(blockIdx.x) * p;
   double acc = 0.0;
   for (std::int64_t i = threadIdx.x; i < p; i += blockDim.x) acc += row[i];
   partial[threadIdx.x] = acc;
@@ -178,8 +179,17 @@ __global__ void center_rows_kernel(double* x, std::int64_t p) {
     if (static_cast<int>(threadIdx.x) < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
     __syncthreads();
   }
-  const double mean = partial[0] / static_cast<double>(p);
-  for (std::int64_t i = threadIdx.x; i < p; i += blockDim.x) row[i] -= mean;
+  if (threadIdx.x == 0) means[blockIdx.x] = partial[0] / static_cast<double>(p);
+}
+
+__global__ void tile_to_f64_kernel(const float* __restrict__ x, std::int64_t p, std::int64_t col0,
+                                   std::int64_t cols, const double* __restrict__ sub,
+                                   double* __restrict__ y, std::int64_t total) {
+  for (std::int64_t k = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+       k < total; k += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::int64_t i = k / cols, j = k % cols;
+    y[k] = static_cast<double>(x[i * p + col0 + j]) - (sub ? sub[i] : 0.0);
+  }
 }
 
 __global__ void gram_to_rdm_kernel(const double* __restrict__ g, double* __restrict__ rdm,
@@ -196,7 +206,7 @@ __global__ void gram_to_rdm_kernel(const double* __restrict__ g, double* __restr
       d = den > 0.0 ? 1.0 - gij / den : NAN;
     } else {
       const double sq = fmax(0.0, gii + gjj - 2.0 * gij);
-      d = metric == 1 ? sqrt(sq) : sq / p;
+      d = metric == 1 ? sqrt(sq) : (metric == 2 ? sq / p : sq);
     }
     rdm[i * n - i * (i + 1) / 2 + (j - i - 1)] = d;
   }
@@ -274,9 +284,16 @@ void merge_heads(const float* src, float* dst, std::int64_t n, std::int64_t l, i
   merge_heads_kernel<<<blocks_for(total), kThreads, 0, s>>>(src, dst, total, l, heads, dh);
 }
 
-void center_rows(double* x, std::int64_t n, std::int64_t p, cudaStream_t s) {
-  if (n == 0 || p == 0) return;
-  center_rows_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(x, p);
+void row_means(const float* x, double* means, std::int64_t n, std::int64_t p, cudaStream_t s) {
+  if (n == 0) return;
+  row_means_kernel<<<static_cast<unsigned>(n), kThreads, 0, s>>>(x, means, p);
+}
+
+void tile_to_f64(const float* x, std::int64_t p, std::int64_t col0, std::int64_t cols,
+                 const double* sub, double* y, std::int64_t n, cudaStream_t s) {
+  const std::int64_t total = n * cols;
+  if (total == 0) return;
+  tile_to_f64_kernel<<<blocks_for(total), kThreads, 0, s>>>(x, p, col0, cols, sub, y, total);
 }
 
 void gram_to_rdm(const double* g, double* rdm, std::int64_t n, int metric, double p,

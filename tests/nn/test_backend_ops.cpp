@@ -20,11 +20,20 @@
 #include "nn/ops.h"
 #include "nn/ops/registry.h"
 #include "nn/parallel.h"
+#ifdef REPSCOPE_HAVE_CUDA
+#include "cuda/backend.h"
+#endif
 
 namespace repscope::ops {
 namespace {
 
 constexpr double kTolerance = 1e-5;
+
+#ifdef REPSCOPE_HAVE_CUDA
+// Registers the cuda kernels before any case runs; registers nothing (false) without a GPU, so
+// the cuda cases then do not exist.
+const bool g_cuda_registered = repscope::cuda::register_backend();
+#endif
 
 Tensor random_tensor(Shape shape, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
   Tensor t = Tensor::empty(std::move(shape));
@@ -286,6 +295,17 @@ TEST(BackendOps, ForceReferenceSwitchesDispatch) {
   force_reference(true);
   EXPECT_EQ(select_backend(OpId::Conv2d, Device::CPU), Backend::Reference);
   force_reference(false);
+}
+
+TEST(BackendOps, CudaBackendCoversEveryOpWhenPresent) {
+#ifdef REPSCOPE_HAVE_CUDA
+  if (!g_cuda_registered) GTEST_SKIP() << "no CUDA device: cuda cases skipped";
+  for (int i = 0; i < kOpCount; ++i) {
+    EXPECT_TRUE(has_kernel(static_cast<OpId>(i), Backend::Cuda)) << op_name(static_cast<OpId>(i));
+  }
+#else
+  GTEST_SKIP() << "built without the CUDA backend";
+#endif
 }
 
 TEST(BackendOps, CudaTensorsWithoutCudaBackendFailClearly) {

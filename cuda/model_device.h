@@ -1,0 +1,20 @@
+// Moving a model's weights between the CPU and a CUDA device, without changing nn/models.
+//
+// Walks Model::parameters() (every parameter and buffer the weights file provides) and replaces
+// each tensor by its copy on `device`. A model whose forward pass only calls nn/ops.h runs on
+// the GPU afterwards when its input is a CUDA tensor. See docs/cuda.md for which models do.
+#pragma once
+
+#include "nn/model.h"
+
+namespace repscope::cuda {
+
+// Moves every parameter to the current CUDA device (Device::CUDA) or back (Device::CPU).
+void move_parameters(Model& model, Device device);
+
+// True when `model`'s forward pass is known to run entirely through nn/ops.h (today: the
+// torchvision ResNets). The vision transformers and the CLIP models build their token sequences
+// and attention-pool inputs with CPU loops in nn/models, which need a device-aware hook first.
+bool model_runs_on_cuda(const Model& model);
+
+}  // namespace repscope::cuda
