@@ -31,7 +31,9 @@ struct Io {
 
 class Stopwatch {
  public:
-  double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
 
  private:
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
@@ -52,7 +54,8 @@ Tensor from_indices(const std::vector<std::vector<std::int64_t>>& rows) {
   const auto cols = static_cast<std::int64_t>(rows.empty() ? 0 : rows[0].size());
   Tensor t = Tensor::empty({static_cast<std::int64_t>(rows.size()), cols}, DType::I64);
   for (std::size_t r = 0; r < rows.size(); ++r)
-    std::copy(rows[r].begin(), rows[r].end(), t.data<std::int64_t>() + static_cast<std::int64_t>(r) * cols);
+    std::copy(rows[r].begin(), rows[r].end(),
+              t.data<std::int64_t>() + static_cast<std::int64_t>(r) * cols);
   return t;
 }
 
@@ -68,16 +71,19 @@ void run_rdm(const Io& io) {
 // Spearman of a.npy and b.npy (vector-form RDMs) with a stimulus-label permutation test;
 // n_perm and seed in params.npy. Also writes the first 64 permutations for the reference.
 void run_spearman_perm(const Io& io) {
-  const std::vector<double> a = to_vector(read_npy(io.in / "a.npy")), b = to_vector(read_npy(io.in / "b.npy"));
+  const std::vector<double> a = to_vector(read_npy(io.in / "a.npy")),
+                            b = to_vector(read_npy(io.in / "b.npy"));
   const std::vector<double> params = to_vector(read_npy(io.in / "params.npy"));
   const auto n_perm = static_cast<std::int64_t>(params[0]);
   const auto seed = static_cast<std::uint64_t>(params[1]);
   Stopwatch sw;
-  const stats::PermutationResult r = stats::permutation_test(a, b, stats::CompareMethod::Spearman, n_perm, seed);
+  const stats::PermutationResult r =
+      stats::permutation_test(a, b, stats::CompareMethod::Spearman, n_perm, seed);
   *io.seconds = sw.elapsed();
   const std::int64_t n = stats::rdm_size_from_length(static_cast<std::int64_t>(a.size()));
   std::vector<std::vector<std::int64_t>> perms;
-  for (std::int64_t k = 0; k < std::min<std::int64_t>(n_perm, 64); ++k) perms.push_back(stats::stimulus_permutation(n, seed, k));
+  for (std::int64_t k = 0; k < std::min<std::int64_t>(n_perm, 64); ++k)
+    perms.push_back(stats::stimulus_permutation(n, seed, k));
   write_npy(io.out / "perms.npy", from_indices(perms));
   write_npy(io.out / "null.npy", from_vector(r.null_distribution, {n_perm}));
   write_npy(io.out / "summary.npy", from_vector({r.observed, r.p_value}, {2}));
@@ -91,7 +97,8 @@ void run_noise_ceiling(const Io& io) {
   const std::vector<double> params = to_vector(read_npy(io.in / "params.npy"));
   const auto n_boot = static_cast<std::int64_t>(params[0]);
   const auto seed = static_cast<std::uint64_t>(params[1]);
-  const stats::CompareMethod method = stats::parse_compare_method(params[2] == 0 ? "spearman" : "corr");
+  const stats::CompareMethod method =
+      stats::parse_compare_method(params[2] == 0 ? "spearman" : "corr");
   stats::RdmList subjects;
   for (std::int64_t s = 0; s < subjects_t.dim(0); ++s) subjects.push_back(to_vector(subjects_t[s]));
   Stopwatch sw;

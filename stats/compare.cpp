@@ -1,4 +1,5 @@
-// GCC 12 reports a false maybe-uninitialized inside Eigen's AVX-512 GEMM packing (_mm256_undefined_pd).
+// GCC 12 reports a false maybe-uninitialized inside Eigen's AVX-512 GEMM packing
+// (_mm256_undefined_pd).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "stats/compare.h"
@@ -52,7 +53,8 @@ std::vector<double> gather(std::span<const double> v, const std::vector<bool>& k
 // rsatoolbox _cov_weighting without sigma_k: W = −½·D as an n×n matrix (zero diagonal),
 // double-centred, returned as [off-diagonal kept entries · √2, n diagonal entries]. With missing
 // entries rsatoolbox replaces double centring by its least-squares version; transcribed here.
-std::vector<double> cov_weighted(std::span<const double> full, const std::vector<bool>& keep, bool remove_mean) {
+std::vector<double> cov_weighted(std::span<const double> full, const std::vector<bool>& keep,
+                                 bool remove_mean) {
   const std::int64_t n = rdm_size_from_length(static_cast<std::int64_t>(full.size()));
   std::vector<double> kept = gather(full, keep);
   if (remove_mean) center(kept);
@@ -103,7 +105,8 @@ std::vector<double> cov_weighted(std::span<const double> full, const std::vector
 }
 
 // The vector t(v) with sim(a, b) = ⟨t(a), t(b)⟩ for every method but the Kendall taus.
-std::vector<double> transform(std::span<const double> full, const std::vector<bool>& keep, CompareMethod method) {
+std::vector<double> transform(std::span<const double> full, const std::vector<bool>& keep,
+                              CompareMethod method) {
   switch (method) {
     case CompareMethod::CosineCov:
     case CompareMethod::CorrCov: {
@@ -111,7 +114,8 @@ std::vector<double> transform(std::span<const double> full, const std::vector<bo
       normalize(w);
       return w;
     }
-    default: break;
+    default:
+      break;
   }
   std::vector<double> v = gather(full, keep);
   if (method == CompareMethod::Spearman || method == CompareMethod::RhoA) v = average_ranks(v);
@@ -130,12 +134,15 @@ struct KendallCounts {
   std::int64_t total = 0, x_ties = 0, y_ties = 0, joint_ties = 0, discordant = 0;
 };
 
-std::int64_t tie_pairs(std::int64_t run) { return run * (run - 1) / 2; }
+std::int64_t tie_pairs(std::int64_t run) {
+  return run * (run - 1) / 2;
+}
 
 // Knight's O(n log n) algorithm: sort by (x, y); discordant pairs = strict inversions of y in
 // that order, counted by merge sort.
 KendallCounts kendall_counts(std::span<const double> x, std::span<const double> y) {
-  check(x.size() == y.size(), "kendall tau: vectors of different lengths (", x.size(), " and ", y.size(), ")");
+  check(x.size() == y.size(), "kendall tau: vectors of different lengths (", x.size(), " and ",
+        y.size(), ")");
   const auto n = static_cast<std::int64_t>(x.size());
   KendallCounts c;
   c.total = n * (n - 1) / 2;
@@ -148,16 +155,29 @@ KendallCounts kendall_counts(std::span<const double> x, std::span<const double> 
   });
   std::int64_t run_x = 1, run_xy = 1;
   for (std::int64_t k = 1; k <= n; ++k) {
-    const bool same_x = k < n && x[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])] ==
-                                     x[static_cast<std::size_t>(order[static_cast<std::size_t>(k - 1)])];
-    const bool same_y = k < n && yr[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])] ==
-                                     yr[static_cast<std::size_t>(order[static_cast<std::size_t>(k - 1)])];
-    if (same_x) ++run_x; else { c.x_ties += tie_pairs(run_x); run_x = 1; }
-    if (same_x && same_y) ++run_xy; else { c.joint_ties += tie_pairs(run_xy); run_xy = 1; }
+    const bool same_x =
+        k < n && x[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])] ==
+                     x[static_cast<std::size_t>(order[static_cast<std::size_t>(k - 1)])];
+    const bool same_y =
+        k < n && yr[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])] ==
+                     yr[static_cast<std::size_t>(order[static_cast<std::size_t>(k - 1)])];
+    if (same_x)
+      ++run_x;
+    else {
+      c.x_ties += tie_pairs(run_x);
+      run_x = 1;
+    }
+    if (same_x && same_y)
+      ++run_xy;
+    else {
+      c.joint_ties += tie_pairs(run_xy);
+      run_xy = 1;
+    }
   }
   std::vector<long> seq(static_cast<std::size_t>(n)), buf(static_cast<std::size_t>(n));
   for (std::int64_t k = 0; k < n; ++k)
-    seq[static_cast<std::size_t>(k)] = yr[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])];
+    seq[static_cast<std::size_t>(k)] =
+        yr[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])];
   for (std::int64_t width = 1; width < n; width *= 2) {
     for (std::int64_t lo = 0; lo < n; lo += 2 * width) {
       const std::int64_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
@@ -177,14 +197,19 @@ KendallCounts kendall_counts(std::span<const double> x, std::span<const double> 
   }
   std::int64_t run_y = 1;
   for (std::int64_t k = 1; k <= n; ++k) {
-    if (k < n && seq[static_cast<std::size_t>(k)] == seq[static_cast<std::size_t>(k - 1)]) ++run_y;
-    else { c.y_ties += tie_pairs(run_y); run_y = 1; }
+    if (k < n && seq[static_cast<std::size_t>(k)] == seq[static_cast<std::size_t>(k - 1)])
+      ++run_y;
+    else {
+      c.y_ties += tie_pairs(run_y);
+      run_y = 1;
+    }
   }
   return c;
 }
 
 void check_lengths(std::span<const double> a, std::span<const double> b, std::string_view what) {
-  check(a.size() == b.size(), what, ": RDM vectors of different lengths (", a.size(), " and ", b.size(), ")");
+  check(a.size() == b.size(), what, ": RDM vectors of different lengths (", a.size(), " and ",
+        b.size(), ")");
 }
 
 }  // namespace
@@ -204,14 +229,22 @@ CompareMethod parse_compare_method(std::string_view name) {
 
 std::string_view compare_method_name(CompareMethod method) {
   switch (method) {
-    case CompareMethod::Pearson: return "corr";
-    case CompareMethod::Spearman: return "spearman";
-    case CompareMethod::KendallTauA: return "tau-a";
-    case CompareMethod::KendallTauB: return "tau-b";
-    case CompareMethod::RhoA: return "rho-a";
-    case CompareMethod::Cosine: return "cosine";
-    case CompareMethod::CosineCov: return "cosine_cov";
-    case CompareMethod::CorrCov: return "corr_cov";
+    case CompareMethod::Pearson:
+      return "corr";
+    case CompareMethod::Spearman:
+      return "spearman";
+    case CompareMethod::KendallTauA:
+      return "tau-a";
+    case CompareMethod::KendallTauB:
+      return "tau-b";
+    case CompareMethod::RhoA:
+      return "rho-a";
+    case CompareMethod::Cosine:
+      return "cosine";
+    case CompareMethod::CosineCov:
+      return "cosine_cov";
+    case CompareMethod::CorrCov:
+      return "corr_cov";
   }
   return "?";
 }
@@ -260,7 +293,12 @@ double kendall_tau_a_bruteforce(std::span<const double> a, std::span<const doubl
   std::int64_t score = 0;
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = i + 1; j < n; ++j) {
-      const double s = (a[i] < a[j] ? 1 : a[i] > a[j] ? -1 : 0) * (b[i] < b[j] ? 1 : b[i] > b[j] ? -1 : 0);
+      const double s = (a[i] < a[j]   ? 1
+                        : a[i] > a[j] ? -1
+                                      : 0) *
+                       (b[i] < b[j]   ? 1
+                        : b[i] > b[j] ? -1
+                                      : 0);
       score += static_cast<std::int64_t>(s);
     }
   return static_cast<double>(score) / (static_cast<double>(n) * static_cast<double>(n - 1) / 2.0);
@@ -277,16 +315,18 @@ double compare_rdms(std::span<const double> a, std::span<const double> b, Compar
 }
 
 std::vector<double> compare_many(const std::vector<std::vector<double>>& rdms,
-                                 const std::vector<std::vector<double>>& targets, CompareMethod method) {
+                                 const std::vector<std::vector<double>>& targets,
+                                 CompareMethod method) {
   std::vector<double> out(rdms.size() * targets.size());
   if (rdms.empty() || targets.empty()) return out;
   const std::size_t len = rdms[0].size();
   bool any_nan = false;
   for (const auto* set : {&rdms, &targets})
     for (std::size_t i = 0; i < set->size(); ++i) {
-      check((*set)[i].size() == len, set == &rdms ? "rdm " : "target ", i, " has ", (*set)[i].size(),
-            " entries but rdm 0 has ", len);
-      any_nan = any_nan || std::any_of((*set)[i].begin(), (*set)[i].end(), [](double v) { return std::isnan(v); });
+      check((*set)[i].size() == len, set == &rdms ? "rdm " : "target ", i, " has ",
+            (*set)[i].size(), " entries but rdm 0 has ", len);
+      any_nan = any_nan || std::any_of((*set)[i].begin(), (*set)[i].end(),
+                                       [](double v) { return std::isnan(v); });
     }
   const auto n_pairs = static_cast<std::int64_t>(out.size());
   const std::size_t nt = targets.size();
@@ -301,13 +341,16 @@ std::vector<double> compare_many(const std::vector<std::vector<double>>& rdms,
   }
   const std::vector<bool> keep(len, true);
   std::vector<std::vector<double>> ta(rdms.size()), tb(targets.size());
-  parallel_for(0, static_cast<std::int64_t>(rdms.size() + nt), 1, [&](std::int64_t i0, std::int64_t i1) {
-    for (std::int64_t i = i0; i < i1; ++i) {
-      const auto ui = static_cast<std::size_t>(i);
-      if (ui < rdms.size()) ta[ui] = transform(rdms[ui], keep, method);
-      else tb[ui - rdms.size()] = transform(targets[ui - rdms.size()], keep, method);
-    }
-  });
+  parallel_for(0, static_cast<std::int64_t>(rdms.size() + nt), 1,
+               [&](std::int64_t i0, std::int64_t i1) {
+                 for (std::int64_t i = i0; i < i1; ++i) {
+                   const auto ui = static_cast<std::size_t>(i);
+                   if (ui < rdms.size())
+                     ta[ui] = transform(rdms[ui], keep, method);
+                   else
+                     tb[ui - rdms.size()] = transform(targets[ui - rdms.size()], keep, method);
+                 }
+               });
   parallel_for(0, n_pairs, 1, [&](std::int64_t p0, std::int64_t p1) {
     for (std::int64_t p = p0; p < p1; ++p) {
       const auto up = static_cast<std::size_t>(p);
@@ -322,14 +365,15 @@ double partial_correlation(std::span<const double> a, std::span<const double> b,
   check_lengths(a, b, "partial correlation");
   std::vector<bool> keep = valid_mask(a, b);
   for (std::size_t c = 0; c < controls.size(); ++c) {
-    check(controls[c].size() == a.size(), "partial correlation: control RDM ", c, " has ", controls[c].size(),
-          " entries, expected ", a.size());
+    check(controls[c].size() == a.size(), "partial correlation: control RDM ", c, " has ",
+          controls[c].size(), " entries, expected ", a.size());
     for (std::size_t i = 0; i < a.size(); ++i) keep[i] = keep[i] && !std::isnan(controls[c][i]);
   }
   std::vector<double> x = gather(a, keep), y = gather(b, keep);
   const auto m = static_cast<std::int64_t>(x.size());
   const auto k = static_cast<std::int64_t>(controls.size());
-  check(m > k + 2, "partial correlation: ", m, " valid entries are too few for ", k, " control RDMs");
+  check(m > k + 2, "partial correlation: ", m, " valid entries are too few for ", k,
+        " control RDMs");
   if (rank) {
     x = average_ranks(x);
     y = average_ranks(y);
@@ -350,7 +394,8 @@ double partial_correlation(std::span<const double> a, std::span<const double> b,
 }
 
 std::vector<double> comparison_vector(std::span<const double> rdm, CompareMethod method) {
-  check(supports_prepared(method), "comparison_vector does not support ", compare_method_name(method));
+  check(supports_prepared(method), "comparison_vector does not support ",
+        compare_method_name(method));
   std::vector<bool> keep(rdm.size());
   for (std::size_t i = 0; i < rdm.size(); ++i) keep[i] = !std::isnan(rdm[i]);
   return transform(rdm, keep, method);
@@ -368,7 +413,8 @@ bool supports_prepared(CompareMethod method) {
 
 namespace {
 PreparedRdm prepare(std::span<const double> rdm, CompareMethod method, bool symmetric) {
-  check(supports_prepared(method), "permutation fast path does not support ", compare_method_name(method));
+  check(supports_prepared(method), "permutation fast path does not support ",
+        compare_method_name(method));
   check(std::none_of(rdm.begin(), rdm.end(), [](double v) { return std::isnan(v); }),
         "prepared RDM must not contain NaN");
   const std::int64_t n = rdm_size_from_length(static_cast<std::int64_t>(rdm.size()));
@@ -382,23 +428,31 @@ PreparedRdm prepare(std::span<const double> rdm, CompareMethod method, bool symm
       if (symmetric) p.values[static_cast<std::size_t>(j * n + i)] = v;
     }
   if (t.size() > rdm.size())  // whitened methods: the diagonal entries follow the pairs
-    for (std::int64_t i = 0; i < n; ++i) p.values[static_cast<std::size_t>(i * n + i)] = t[rdm.size() + static_cast<std::size_t>(i)];
+    for (std::int64_t i = 0; i < n; ++i)
+      p.values[static_cast<std::size_t>(i * n + i)] = t[rdm.size() + static_cast<std::size_t>(i)];
   return p;
 }
 }  // namespace
 
-PreparedRdm prepare_left(std::span<const double> rdm, CompareMethod method) { return prepare(rdm, method, false); }
-PreparedRdm prepare_right(std::span<const double> rdm, CompareMethod method) { return prepare(rdm, method, true); }
+PreparedRdm prepare_left(std::span<const double> rdm, CompareMethod method) {
+  return prepare(rdm, method, false);
+}
+PreparedRdm prepare_right(std::span<const double> rdm, CompareMethod method) {
+  return prepare(rdm, method, true);
+}
 
-double prepared_similarity(const PreparedRdm& left, const PreparedRdm& right, std::span<const std::int64_t> perm) {
+double prepared_similarity(const PreparedRdm& left, const PreparedRdm& right,
+                           std::span<const std::int64_t> perm) {
   check(left.n == right.n, "prepared RDMs of ", left.n, " and ", right.n, " stimuli");
   const std::int64_t n = left.n;
   double s = 0.0;
   if (perm.empty()) {
-    for (std::int64_t i = 0; i < n * n; ++i) s += left.values[static_cast<std::size_t>(i)] * right.values[static_cast<std::size_t>(i)];
+    for (std::int64_t i = 0; i < n * n; ++i)
+      s += left.values[static_cast<std::size_t>(i)] * right.values[static_cast<std::size_t>(i)];
     return s;
   }
-  check(static_cast<std::int64_t>(perm.size()) == n, "permutation of ", perm.size(), " entries for ", n, " stimuli");
+  check(static_cast<std::int64_t>(perm.size()) == n, "permutation of ", perm.size(),
+        " entries for ", n, " stimuli");
   for (std::int64_t i = 0; i < n; ++i) {
     const double* l = left.values.data() + i * n;
     const double* r = right.values.data() + perm[static_cast<std::size_t>(i)] * n;

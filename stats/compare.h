@@ -62,8 +62,8 @@ std::vector<double> comparison_vector(std::span<const double> rdm, CompareMethod
 std::vector<double> whitened_rdm(std::span<const double> rdm, bool remove_mean);
 
 // The classical coefficients on plain vectors (no NaN handling; n ≥ 2).
-double pearson(std::span<const double> a, std::span<const double> b);    // NaN if a constant
-double spearman(std::span<const double> a, std::span<const double> b);   // NaN if a constant
+double pearson(std::span<const double> a, std::span<const double> b);   // NaN if a constant
+double spearman(std::span<const double> a, std::span<const double> b);  // NaN if a constant
 double kendall_tau_a(std::span<const double> a, std::span<const double> b);
 double kendall_tau_b(std::span<const double> a, std::span<const double> b);  // NaN if a constant
 // Kendall tau-a by checking all n(n−1)/2 pairs: the O(n²) oracle for tests.

@@ -15,13 +15,15 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<double> permute_rdm(std::span<const double> rdm, std::int64_t n, std::span<const std::int64_t> perm) {
+std::vector<double> permute_rdm(std::span<const double> rdm, std::int64_t n,
+                                std::span<const std::int64_t> perm) {
   std::vector<double> out(rdm.size());
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = i + 1; j < n; ++j) {
       std::int64_t pi = perm[static_cast<std::size_t>(i)], pj = perm[static_cast<std::size_t>(j)];
       if (pi > pj) std::swap(pi, pj);
-      out[static_cast<std::size_t>(rdm_index(i, j, n))] = rdm[static_cast<std::size_t>(rdm_index(pi, pj, n))];
+      out[static_cast<std::size_t>(rdm_index(i, j, n))] =
+          rdm[static_cast<std::size_t>(rdm_index(pi, pj, n))];
     }
   return out;
 }
@@ -29,8 +31,8 @@ std::vector<double> permute_rdm(std::span<const double> rdm, std::int64_t n, std
 std::int64_t check_rdm_set(const RdmList& rdms, std::string_view what, std::size_t min_count) {
   check(rdms.size() >= min_count, what, ": need at least ", min_count, " RDMs, got ", rdms.size());
   for (std::size_t i = 0; i < rdms.size(); ++i)
-    check(rdms[i].size() == rdms[0].size(), what, ": RDM ", i, " has ", rdms[i].size(), " entries but RDM 0 has ",
-          rdms[0].size());
+    check(rdms[i].size() == rdms[0].size(), what, ": RDM ", i, " has ", rdms[i].size(),
+          " entries but RDM 0 has ", rdms[0].size());
   return rdm_size_from_length(static_cast<std::int64_t>(rdms[0].size()));
 }
 
@@ -38,7 +40,10 @@ double nan_mean(std::span<const double> v) {
   double s = 0.0;
   std::int64_t c = 0;
   for (double x : v)
-    if (!std::isnan(x)) { s += x; ++c; }
+    if (!std::isnan(x)) {
+      s += x;
+      ++c;
+    }
   return c > 0 ? s / static_cast<double>(c) : kNaN;
 }
 
@@ -54,18 +59,21 @@ struct Draw {
   std::vector<std::int64_t> subjects, stimuli;
 };
 
-Draw draw_sample(std::int64_t n_subjects, std::int64_t n_stimuli, Resample resample, std::uint64_t seed, std::int64_t k) {
+Draw draw_sample(std::int64_t n_subjects, std::int64_t n_stimuli, Resample resample,
+                 std::uint64_t seed, std::int64_t k) {
   Draw d;
   CounterRng rng(seed, static_cast<std::uint64_t>(k));
   d.subjects.resize(static_cast<std::size_t>(n_subjects));
   std::iota(d.subjects.begin(), d.subjects.end(), std::int64_t{0});
   if (resample != Resample::Stimuli) {
-    for (auto& s : d.subjects) s = static_cast<std::int64_t>(rng.uniform_below(static_cast<std::uint64_t>(n_subjects)));
+    for (auto& s : d.subjects)
+      s = static_cast<std::int64_t>(rng.uniform_below(static_cast<std::uint64_t>(n_subjects)));
     std::sort(d.subjects.begin(), d.subjects.end());
   }
   if (resample != Resample::Subjects) {
     d.stimuli.resize(static_cast<std::size_t>(n_stimuli));
-    for (auto& s : d.stimuli) s = static_cast<std::int64_t>(rng.uniform_below(static_cast<std::uint64_t>(n_stimuli)));
+    for (auto& s : d.stimuli)
+      s = static_cast<std::int64_t>(rng.uniform_below(static_cast<std::uint64_t>(n_stimuli)));
     std::sort(d.stimuli.begin(), d.stimuli.end());
   }
   return d;
@@ -79,7 +87,8 @@ std::vector<double> apply_stimuli(std::span<const double> rdm, const Draw& d) {
 RdmList apply_draw(const RdmList& subjects, const Draw& d) {
   RdmList out;
   out.reserve(d.subjects.size());
-  for (std::int64_t s : d.subjects) out.push_back(apply_stimuli(subjects[static_cast<std::size_t>(s)], d));
+  for (std::int64_t s : d.subjects)
+    out.push_back(apply_stimuli(subjects[static_cast<std::size_t>(s)], d));
   return out;
 }
 
@@ -88,7 +97,10 @@ double sample_std(std::span<const double> v) {
   double s = 0.0;
   std::int64_t c = 0;
   for (double x : v)
-    if (!std::isnan(x)) { s += (x - m) * (x - m); ++c; }
+    if (!std::isnan(x)) {
+      s += (x - m) * (x - m);
+      ++c;
+    }
   return c > 1 ? std::sqrt(s / static_cast<double>(c - 1)) : kNaN;
 }
 
@@ -107,9 +119,10 @@ std::vector<std::int64_t> stimulus_permutation(std::int64_t n, std::uint64_t see
   return perm;
 }
 
-PermutationResult permutation_test(std::span<const double> a, std::span<const double> b, CompareMethod method,
-                                   std::int64_t n_perm, std::uint64_t seed) {
-  check(a.size() == b.size(), "permutation test: RDMs of ", a.size(), " and ", b.size(), " entries");
+PermutationResult permutation_test(std::span<const double> a, std::span<const double> b,
+                                   CompareMethod method, std::int64_t n_perm, std::uint64_t seed) {
+  check(a.size() == b.size(), "permutation test: RDMs of ", a.size(), " and ", b.size(),
+        " entries");
   check(n_perm >= 1, "permutation test: n_perm must be positive, got ", n_perm);
   const std::int64_t n = rdm_size_from_length(static_cast<std::int64_t>(a.size()));
   const bool has_nan = std::any_of(a.begin(), a.end(), [](double v) { return std::isnan(v); }) ||
@@ -162,15 +175,18 @@ std::vector<std::int64_t> bootstrap_indices(std::int64_t n, std::uint64_t seed, 
   return draw_sample(1, n, Resample::Stimuli, seed, k).stimuli;
 }
 
-std::vector<double> subsample_rdm(std::span<const double> rdm, std::span<const std::int64_t> indices) {
+std::vector<double> subsample_rdm(std::span<const double> rdm,
+                                  std::span<const std::int64_t> indices) {
   const std::int64_t n = rdm_size_from_length(static_cast<std::int64_t>(rdm.size()));
   const auto m = static_cast<std::int64_t>(indices.size());
   check(m >= 2, "subsample_rdm: need at least 2 stimuli, got ", m);
-  for (std::int64_t s : indices) check(s >= 0 && s < n, "subsample_rdm: stimulus index ", s, " outside 0..", n - 1);
+  for (std::int64_t s : indices)
+    check(s >= 0 && s < n, "subsample_rdm: stimulus index ", s, " outside 0..", n - 1);
   std::vector<double> out(static_cast<std::size_t>(m * (m - 1) / 2));
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t j = i + 1; j < m; ++j) {
-      std::int64_t a = indices[static_cast<std::size_t>(i)], b = indices[static_cast<std::size_t>(j)];
+      std::int64_t a = indices[static_cast<std::size_t>(i)],
+                   b = indices[static_cast<std::size_t>(j)];
       if (a > b) std::swap(a, b);
       out[static_cast<std::size_t>(rdm_index(i, j, m))] =
           a == b ? kNaN : rdm[static_cast<std::size_t>(rdm_index(a, b, n))];
@@ -178,11 +194,12 @@ std::vector<double> subsample_rdm(std::span<const double> rdm, std::span<const s
   return out;
 }
 
-BootstrapResult bootstrap_compare(std::span<const double> model, const RdmList& subjects, CompareMethod method,
-                                  Resample resample, std::int64_t n_boot, std::uint64_t seed, double coverage) {
+BootstrapResult bootstrap_compare(std::span<const double> model, const RdmList& subjects,
+                                  CompareMethod method, Resample resample, std::int64_t n_boot,
+                                  std::uint64_t seed, double coverage) {
   const std::int64_t n = check_rdm_set(subjects, "bootstrap", 1);
-  check(model.size() == subjects[0].size(), "bootstrap: model RDM has ", model.size(), " entries, subjects ",
-        subjects[0].size());
+  check(model.size() == subjects[0].size(), "bootstrap: model RDM has ", model.size(),
+        " entries, subjects ", subjects[0].size());
   check_boot_args(n_boot, coverage, "bootstrap");
   BootstrapResult r;
   r.observed = mean_compare(model, subjects, method);
@@ -190,7 +207,8 @@ BootstrapResult bootstrap_compare(std::span<const double> model, const RdmList& 
   parallel_for(0, n_boot, 1, [&](std::int64_t k0, std::int64_t k1) {
     for (std::int64_t k = k0; k < k1; ++k) {
       const Draw d = draw_sample(static_cast<std::int64_t>(subjects.size()), n, resample, seed, k);
-      r.samples[static_cast<std::size_t>(k)] = mean_compare(apply_stimuli(model, d), apply_draw(subjects, d), method);
+      r.samples[static_cast<std::size_t>(k)] =
+          mean_compare(apply_stimuli(model, d), apply_draw(subjects, d), method);
     }
   });
   r.interval = percentile_interval(r.samples, coverage);
@@ -278,14 +296,16 @@ std::vector<double> pool_rdms(const RdmList& rdms, CompareMethod method) {
   return pool_finish(std::move(sum), static_cast<double>(rdms.size()), method);
 }
 
-NoiseCeiling noise_ceiling(const RdmList& subjects, CompareMethod method, std::span<const std::int64_t> groups) {
+NoiseCeiling noise_ceiling(const RdmList& subjects, CompareMethod method,
+                           std::span<const std::int64_t> groups) {
   check_rdm_set(subjects, "noise ceiling", 2);
   std::vector<std::int64_t> ids(groups.begin(), groups.end());
   if (ids.empty()) {
     ids.resize(subjects.size());
     std::iota(ids.begin(), ids.end(), std::int64_t{0});
   }
-  check(ids.size() == subjects.size(), "noise ceiling: ", ids.size(), " group ids for ", subjects.size(), " RDMs");
+  check(ids.size() == subjects.size(), "noise ceiling: ", ids.size(), " group ids for ",
+        subjects.size(), " RDMs");
   std::vector<std::int64_t> unique = ids;
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
@@ -316,10 +336,14 @@ NoiseCeiling noise_ceiling(const RdmList& subjects, CompareMethod method, std::s
       std::vector<double> train = total;
       double count = 0.0, lower = 0.0, upper = 0.0, members = 0.0;
       for (std::size_t s = 0; s < subjects.size(); ++s) {
-        if (ids[s] != g) { count += 1.0; continue; }
+        if (ids[s] != g) {
+          count += 1.0;
+          continue;
+        }
         for (std::size_t i = 0; i < len; ++i) train[i] -= scaled[s][i];
       }
-      const std::vector<double> pooled = comparison_vector(pool_finish(std::move(train), count, method), method);
+      const std::vector<double> pooled =
+          comparison_vector(pool_finish(std::move(train), count, method), method);
       for (std::size_t s = 0; s < subjects.size(); ++s) {
         if (ids[s] != g) continue;
         lower += dot(pooled, vectors[s]);
@@ -336,7 +360,8 @@ NoiseCeiling noise_ceiling(const RdmList& subjects, CompareMethod method, std::s
   const std::vector<double> all = pool_rdms(subjects, method);
   for (std::int64_t g : unique) {
     RdmList train, test;
-    for (std::size_t s = 0; s < subjects.size(); ++s) (ids[s] == g ? test : train).push_back(subjects[s]);
+    for (std::size_t s = 0; s < subjects.size(); ++s)
+      (ids[s] == g ? test : train).push_back(subjects[s]);
     const std::vector<double> pooled = pool_rdms(train, method);
     nc.lower += mean_compare(pooled, test, method);
     nc.upper += mean_compare(all, test, method);
@@ -353,8 +378,9 @@ NoiseCeiling noise_ceiling_of_sample(const RdmList& subjects, CompareMethod meth
   return noise_ceiling(sub, method);
 }
 
-BootstrapNoiseCeiling bootstrap_noise_ceiling(const RdmList& subjects, CompareMethod method, Resample resample,
-                                              std::int64_t n_boot, std::uint64_t seed, double coverage) {
+BootstrapNoiseCeiling bootstrap_noise_ceiling(const RdmList& subjects, CompareMethod method,
+                                              Resample resample, std::int64_t n_boot,
+                                              std::uint64_t seed, double coverage) {
   const std::int64_t n = check_rdm_set(subjects, "bootstrap noise ceiling", 2);
   check_boot_args(n_boot, coverage, "bootstrap noise ceiling");
   BootstrapNoiseCeiling r;
@@ -381,7 +407,8 @@ PairedResult paired_bootstrap(std::span<const double> model_a, std::span<const d
                               std::int64_t n_boot, std::uint64_t seed, double coverage) {
   const std::int64_t n = check_rdm_set(subjects, "paired bootstrap", 1);
   check(model_a.size() == subjects[0].size() && model_b.size() == subjects[0].size(),
-        "paired bootstrap: model RDMs must have ", subjects[0].size(), " entries like the subjects");
+        "paired bootstrap: model RDMs must have ", subjects[0].size(),
+        " entries like the subjects");
   check_boot_args(n_boot, coverage, "paired bootstrap");
   PairedResult r;
   r.observed = mean_compare(model_a, subjects, method) - mean_compare(model_b, subjects, method);
@@ -391,17 +418,22 @@ PairedResult paired_bootstrap(std::span<const double> model_a, std::span<const d
       const Draw d = draw_sample(static_cast<std::int64_t>(subjects.size()), n, resample, seed, k);
       const RdmList subs = apply_draw(subjects, d);
       r.samples[static_cast<std::size_t>(k)] =
-          mean_compare(apply_stimuli(model_a, d), subs, method) - mean_compare(apply_stimuli(model_b, d), subs, method);
+          mean_compare(apply_stimuli(model_a, d), subs, method) -
+          mean_compare(apply_stimuli(model_b, d), subs, method);
     }
   });
-  const auto le = std::count_if(r.samples.begin(), r.samples.end(), [](double v) { return v <= 0.0; });
-  const auto ge = std::count_if(r.samples.begin(), r.samples.end(), [](double v) { return v >= 0.0; });
-  r.p_value = std::min(1.0, 2.0 * static_cast<double>(std::min(le, ge)) / static_cast<double>(n_boot));
+  const auto le =
+      std::count_if(r.samples.begin(), r.samples.end(), [](double v) { return v <= 0.0; });
+  const auto ge =
+      std::count_if(r.samples.begin(), r.samples.end(), [](double v) { return v >= 0.0; });
+  r.p_value =
+      std::min(1.0, 2.0 * static_cast<double>(std::min(le, ge)) / static_cast<double>(n_boot));
   r.interval = percentile_interval(r.samples, coverage);
   return r;
 }
 
-PairedResult sign_flip_test(std::span<const double> differences, std::int64_t n_perm, std::uint64_t seed) {
+PairedResult sign_flip_test(std::span<const double> differences, std::int64_t n_perm,
+                            std::uint64_t seed) {
   check(!differences.empty(), "sign-flip test: no differences given");
   check(n_perm >= 1, "sign-flip test: n_perm must be positive, got ", n_perm);
   const auto n = static_cast<double>(differences.size());
@@ -417,7 +449,8 @@ PairedResult sign_flip_test(std::span<const double> differences, std::int64_t n_
     }
   });
   const double obs = std::abs(r.observed);
-  const auto count = std::count_if(r.samples.begin(), r.samples.end(), [&](double v) { return std::abs(v) >= obs; });
+  const auto count = std::count_if(r.samples.begin(), r.samples.end(),
+                                   [&](double v) { return std::abs(v) >= obs; });
   r.p_value = static_cast<double>(1 + count) / static_cast<double>(1 + n_perm);
   r.interval = percentile_interval(r.samples, 0.95);
   return r;

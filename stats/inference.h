@@ -19,7 +19,7 @@ namespace repscope::stats {
 
 struct PermutationResult {
   double observed = 0.0;
-  double p_value = 1.0;                 // (1 + #{null ≥ observed}) / (1 + n_perm), one-sided
+  double p_value = 1.0;  // (1 + #{null ≥ observed}) / (1 + n_perm), one-sided
   std::int64_t n_greater_equal = 0;
   std::vector<double> null_distribution;  // null_distribution[k] from permutation k
 };
@@ -31,8 +31,8 @@ std::vector<std::int64_t> stimulus_permutation(std::int64_t n, std::uint64_t see
 // together n_perm times. Methods other than the Kendall taus, on RDMs without NaN, reuse the
 // transformed RDMs (ranks, centring, whitening are permutation-equivariant), so each
 // permutation costs one pass over N(N−1)/2 entries.
-PermutationResult permutation_test(std::span<const double> a, std::span<const double> b, CompareMethod method,
-                                   std::int64_t n_perm, std::uint64_t seed);
+PermutationResult permutation_test(std::span<const double> a, std::span<const double> b,
+                                   CompareMethod method, std::int64_t n_perm, std::uint64_t seed);
 
 // ---- bootstrap ----------------------------------------------------------------------------
 
@@ -50,7 +50,8 @@ enum class Resample { Stimuli, Subjects, Both };
 std::vector<std::int64_t> bootstrap_indices(std::int64_t n, std::uint64_t seed, std::int64_t k);
 // The RDM of the stimuli `indices` (duplicates allowed): entry (a, b) = rdm(indices[a],
 // indices[b]); a pair of copies of one stimulus is NaN (rsatoolbox), dropped by comparisons.
-std::vector<double> subsample_rdm(std::span<const double> rdm, std::span<const std::int64_t> indices);
+std::vector<double> subsample_rdm(std::span<const double> rdm,
+                                  std::span<const std::int64_t> indices);
 
 struct BootstrapResult {
   double observed = 0.0;
@@ -61,9 +62,9 @@ struct BootstrapResult {
 
 // Bootstrap of the mean over subjects of compare(model, subject). Resampling subjects draws
 // from stream k first, then stimuli (Both).
-BootstrapResult bootstrap_compare(std::span<const double> model, const RdmList& subjects, CompareMethod method,
-                                  Resample resample, std::int64_t n_boot, std::uint64_t seed,
-                                  double coverage = 0.95);
+BootstrapResult bootstrap_compare(std::span<const double> model, const RdmList& subjects,
+                                  CompareMethod method, Resample resample, std::int64_t n_boot,
+                                  std::uint64_t seed, double coverage = 0.95);
 
 // ---- noise ceiling ------------------------------------------------------------------------
 
@@ -88,8 +89,9 @@ struct BootstrapNoiseCeiling {
   std::vector<double> lower, upper;  // per bootstrap sample
   Interval lower_interval, upper_interval;
 };
-BootstrapNoiseCeiling bootstrap_noise_ceiling(const RdmList& subjects, CompareMethod method, Resample resample,
-                                              std::int64_t n_boot, std::uint64_t seed, double coverage = 0.95);
+BootstrapNoiseCeiling bootstrap_noise_ceiling(const RdmList& subjects, CompareMethod method,
+                                              Resample resample, std::int64_t n_boot,
+                                              std::uint64_t seed, double coverage = 0.95);
 // The noise ceiling of one stimulus sample (used by the bootstrap; exposed for parity tests).
 NoiseCeiling noise_ceiling_of_sample(const RdmList& subjects, CompareMethod method,
                                      std::span<const std::int64_t> stimuli);
@@ -112,6 +114,7 @@ PairedResult paired_bootstrap(std::span<const double> model_a, std::span<const d
 
 // Sign-flip permutation test of per-subject differences d_s (e.g. compare(A,S_s) − compare(B,S_s)):
 // p = (1 + #{|mean(±d)| ≥ |mean(d)|}) / (1 + n_perm), two-sided.
-PairedResult sign_flip_test(std::span<const double> differences, std::int64_t n_perm, std::uint64_t seed);
+PairedResult sign_flip_test(std::span<const double> differences, std::int64_t n_perm,
+                            std::uint64_t seed);
 
 }  // namespace repscope::stats

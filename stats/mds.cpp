@@ -1,4 +1,5 @@
-// GCC 12 reports a false maybe-uninitialized inside Eigen's AVX-512 GEMM packing (_mm256_undefined_pd).
+// GCC 12 reports a false maybe-uninitialized inside Eigen's AVX-512 GEMM packing
+// (_mm256_undefined_pd).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "stats/mds.h"
@@ -37,7 +38,8 @@ MdsResult classical_mds(std::span<const double> rdm, std::int64_t dims, bool alr
     v.cwiseAbs().maxCoeff(&arg);
     if (v(arg) < 0) v = -v;
     const double scale = std::sqrt(std::max(lambda, 0.0));
-    for (std::int64_t i = 0; i < n; ++i) r.coordinates[static_cast<std::size_t>(i * dims + k)] = v(i) * scale;
+    for (std::int64_t i = 0; i < n; ++i)
+      r.coordinates[static_cast<std::size_t>(i * dims + k)] = v(i) * scale;
   }
   return r;
 }

@@ -17,6 +17,7 @@ struct MdsResult {
 // vector-form RDM of distances (squared inside); pass `already_squared` for squared distances
 // (e.g. rsatoolbox's "euclidean"). Each axis's sign is fixed so that its largest-magnitude
 // coordinate is positive, making the output deterministic. No NaN entries.
-MdsResult classical_mds(std::span<const double> rdm, std::int64_t dims = 2, bool already_squared = false);
+MdsResult classical_mds(std::span<const double> rdm, std::int64_t dims = 2,
+                        bool already_squared = false);
 
 }  // namespace repscope::stats

@@ -1,4 +1,5 @@
-// GCC 12 reports a false maybe-uninitialized inside Eigen's AVX-512 GEMM packing (_mm256_undefined_pd).
+// GCC 12 reports a false maybe-uninitialized inside Eigen's AVX-512 GEMM packing
+// (_mm256_undefined_pd).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "stats/rdm.h"
@@ -44,7 +45,8 @@ std::vector<double> gram_tiled(const T* x, std::int64_t n, std::int64_t p, Shift
   check(n >= 1 && p >= 1, "gram matrix needs at least one pattern and one feature (got N=", n,
         ", P=", p, ")");
   check(options.tile_features >= 1, "RdmOptions::tile_features must be positive");
-  const std::vector<double> means = shift == Shift::RowMean ? row_means(x, n, p) : std::vector<double>();
+  const std::vector<double> means =
+      shift == Shift::RowMean ? row_means(x, n, p) : std::vector<double>();
   const std::int64_t tile_width = std::min(options.tile_features, p);
   RowMatrix tile(n, tile_width);
   std::vector<double> g(static_cast<std::size_t>(n * n), 0.0);
@@ -75,14 +77,16 @@ std::vector<double> gram_tiled(const T* x, std::int64_t n, std::int64_t p, Shift
       });
     }
     const auto cols = tile.leftCols(w);
-    parallel_for(0, static_cast<std::int64_t>(blocks.size()), 1, [&](std::int64_t b0, std::int64_t b1) {
-      for (std::int64_t b = b0; b < b1; ++b) {
-        const auto [i0, j0] = blocks[static_cast<std::size_t>(b)];
-        const std::int64_t hi = std::min(kBlockRows, n - i0);
-        const std::int64_t hj = std::min(kBlockRows, n - j0);
-        gram.block(i0, j0, hi, hj).noalias() += cols.middleRows(i0, hi) * cols.middleRows(j0, hj).transpose();
-      }
-    });
+    parallel_for(0, static_cast<std::int64_t>(blocks.size()), 1,
+                 [&](std::int64_t b0, std::int64_t b1) {
+                   for (std::int64_t b = b0; b < b1; ++b) {
+                     const auto [i0, j0] = blocks[static_cast<std::size_t>(b)];
+                     const std::int64_t hi = std::min(kBlockRows, n - i0);
+                     const std::int64_t hj = std::min(kBlockRows, n - j0);
+                     gram.block(i0, j0, hi, hj).noalias() +=
+                         cols.middleRows(i0, hi) * cols.middleRows(j0, hj).transpose();
+                   }
+                 });
   }
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = i + 1; j < n; ++j) gram(i, j) = gram(j, i);
@@ -92,7 +96,9 @@ std::vector<double> gram_tiled(const T* x, std::int64_t n, std::int64_t p, Shift
 std::vector<double> rdm_from_gram(const std::vector<double>& g, std::int64_t n, std::int64_t p,
                                   RdmMetric metric) {
   std::vector<double> out(static_cast<std::size_t>(n * (n - 1) / 2));
-  const auto G = [&](std::int64_t i, std::int64_t j) { return g[static_cast<std::size_t>(i * n + j)]; };
+  const auto G = [&](std::int64_t i, std::int64_t j) {
+    return g[static_cast<std::size_t>(i * n + j)];
+  };
   parallel_for(0, n, 16, [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i) {
       for (std::int64_t j = i + 1; j < n; ++j) {
@@ -115,9 +121,12 @@ std::vector<double> rdm_from_gram(const std::vector<double>& g, std::int64_t n, 
 
 Shift shift_for(RdmMetric metric) {
   switch (metric) {
-    case RdmMetric::Correlation: return Shift::RowMean;
-    case RdmMetric::Cosine: return Shift::None;
-    default: return Shift::ColumnMean;
+    case RdmMetric::Correlation:
+      return Shift::RowMean;
+    case RdmMetric::Cosine:
+      return Shift::None;
+    default:
+      return Shift::ColumnMean;
   }
 }
 
@@ -139,7 +148,8 @@ RowMatrix to_matrix(const Tensor& t, std::string_view what) {
   RowMatrix m(n, p);
   if (t.dtype() == DType::F32) {
     m = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-            t.data<float>(), n, p).cast<double>();
+            t.data<float>(), n, p)
+            .cast<double>();
   } else if (t.dtype() == DType::F64) {
     m = Eigen::Map<const RowMatrix>(t.data<double>(), n, p);
   } else {
@@ -166,22 +176,29 @@ RdmMetric parse_rdm_metric(std::string_view name) {
   if (name == "euclidean") return RdmMetric::Euclidean;
   if (name == "sqeuclidean") return RdmMetric::SquaredEuclidean;
   if (name == "rsa-euclidean") return RdmMetric::MeanSquaredEuclidean;
-  fail("unknown RDM metric '", name, "' (expected correlation, cosine, euclidean, sqeuclidean, rsa-euclidean)");
+  fail("unknown RDM metric '", name,
+       "' (expected correlation, cosine, euclidean, sqeuclidean, rsa-euclidean)");
 }
 
 std::string_view rdm_metric_name(RdmMetric metric) {
   switch (metric) {
-    case RdmMetric::Correlation: return "correlation";
-    case RdmMetric::Cosine: return "cosine";
-    case RdmMetric::Euclidean: return "euclidean";
-    case RdmMetric::SquaredEuclidean: return "sqeuclidean";
-    case RdmMetric::MeanSquaredEuclidean: return "rsa-euclidean";
+    case RdmMetric::Correlation:
+      return "correlation";
+    case RdmMetric::Cosine:
+      return "cosine";
+    case RdmMetric::Euclidean:
+      return "euclidean";
+    case RdmMetric::SquaredEuclidean:
+      return "sqeuclidean";
+    case RdmMetric::MeanSquaredEuclidean:
+      return "rsa-euclidean";
   }
   return "?";
 }
 
 std::int64_t rdm_size_from_length(std::int64_t length) {
-  const auto n = static_cast<std::int64_t>(std::llround((1.0 + std::sqrt(1.0 + 8.0 * static_cast<double>(length))) / 2.0));
+  const auto n = static_cast<std::int64_t>(
+      std::llround((1.0 + std::sqrt(1.0 + 8.0 * static_cast<double>(length))) / 2.0));
   check(length >= 1 && n * (n - 1) / 2 == length, "an RDM vector of ", length,
         " entries is not N(N-1)/2 for any N >= 2");
   return n;
@@ -200,28 +217,31 @@ std::vector<double> squareform(std::span<const double> vector_form) {
 }
 
 std::vector<double> upper_triangle(std::span<const double> square, std::int64_t n) {
-  check(n >= 2 && static_cast<std::int64_t>(square.size()) == n * n, "square RDM of ", square.size(),
-        " entries is not ", n, "×", n);
+  check(n >= 2 && static_cast<std::int64_t>(square.size()) == n * n, "square RDM of ",
+        square.size(), " entries is not ", n, "×", n);
   std::vector<double> out(static_cast<std::size_t>(n * (n - 1) / 2));
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = i + 1; j < n; ++j)
-      out[static_cast<std::size_t>(rdm_index(i, j, n))] = square[static_cast<std::size_t>(i * n + j)];
+      out[static_cast<std::size_t>(rdm_index(i, j, n))] =
+          square[static_cast<std::size_t>(i * n + j)];
   return out;
 }
 
-std::vector<double> gram_matrix(const float* patterns, std::int64_t n, std::int64_t p, const RdmOptions& options) {
+std::vector<double> gram_matrix(const float* patterns, std::int64_t n, std::int64_t p,
+                                const RdmOptions& options) {
   return gram_tiled(patterns, n, p, Shift::None, options);
 }
-std::vector<double> gram_matrix(const double* patterns, std::int64_t n, std::int64_t p, const RdmOptions& options) {
+std::vector<double> gram_matrix(const double* patterns, std::int64_t n, std::int64_t p,
+                                const RdmOptions& options) {
   return gram_tiled(patterns, n, p, Shift::None, options);
 }
 
-std::vector<double> compute_rdm(const float* patterns, std::int64_t n, std::int64_t p, RdmMetric metric,
-                                const RdmOptions& options) {
+std::vector<double> compute_rdm(const float* patterns, std::int64_t n, std::int64_t p,
+                                RdmMetric metric, const RdmOptions& options) {
   return compute_rdm_impl(patterns, n, p, metric, options);
 }
-std::vector<double> compute_rdm(const double* patterns, std::int64_t n, std::int64_t p, RdmMetric metric,
-                                const RdmOptions& options) {
+std::vector<double> compute_rdm(const double* patterns, std::int64_t n, std::int64_t p,
+                                RdmMetric metric, const RdmOptions& options) {
   return compute_rdm_impl(patterns, n, p, metric, options);
 }
 
@@ -234,8 +254,10 @@ std::vector<double> compute_rdm(const Tensor& patterns, RdmMetric metric, const 
   check(n >= 2, name, " ", shape_str(patterns.shape()), ": an RDM needs at least 2 stimuli");
   const std::int64_t p = patterns.numel() / n;
   check(p >= 1, name, " ", shape_str(patterns.shape()), ": no features per stimulus");
-  if (patterns.dtype() == DType::F32) return compute_rdm(patterns.data<float>(), n, p, metric, options);
-  if (patterns.dtype() == DType::F64) return compute_rdm(patterns.data<double>(), n, p, metric, options);
+  if (patterns.dtype() == DType::F32)
+    return compute_rdm(patterns.data<float>(), n, p, metric, options);
+  if (patterns.dtype() == DType::F64)
+    return compute_rdm(patterns.data<double>(), n, p, metric, options);
   fail(name, " must be float32 or float64, got ", dtype_name(patterns.dtype()));
 }
 
@@ -262,8 +284,8 @@ std::vector<double> crossnobis_rdm(std::span<const Tensor> folds, const Tensor& 
   RowMatrix lambda;
   if (precision.defined()) {
     lambda = to_matrix(precision, "precision");
-    check(lambda.rows() == p && lambda.cols() == p, "precision matrix ", shape_str(precision.shape()),
-          " must be P×P with P=", p, " features");
+    check(lambda.rows() == p && lambda.cols() == p, "precision matrix ",
+          shape_str(precision.shape()), " must be P×P with P=", p, " features");
   }
   RowMatrix total = RowMatrix::Zero(n, p);
   for (const auto& f : m) total += f;

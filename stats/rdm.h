@@ -71,6 +71,7 @@ std::vector<double> mahalanobis_rdm(const Tensor& patterns, const Tensor& precis
 // each fold f, A = mean of the other folds, B = fold f, K = A Λ Bᵀ and
 // d_ij = (K_ii + K_jj − K_ij − K_ji) / P; the RDM is the mean over folds. Λ = identity when
 // `precision` is undefined. At least two folds.
-std::vector<double> crossnobis_rdm(std::span<const Tensor> folds, const Tensor& precision = Tensor());
+std::vector<double> crossnobis_rdm(std::span<const Tensor> folds,
+                                   const Tensor& precision = Tensor());
 
 }  // namespace repscope::stats

@@ -24,11 +24,10 @@ constexpr std::uint64_t splitmix64(std::uint64_t x) {
 class CounterRng {
  public:
   CounterRng(std::uint64_t seed, std::uint64_t stream)
-      : key_(splitmix64(splitmix64(seed) ^ (stream * 0xD1B54A32D192ED03ULL + 0x8CB92BA72F3D8DD7ULL))) {}
+      : key_(splitmix64(splitmix64(seed) ^
+                        (stream * 0xD1B54A32D192ED03ULL + 0x8CB92BA72F3D8DD7ULL))) {}
 
-  std::uint64_t next() {
-    return splitmix64(key_ + (counter_++) * 0x9E3779B97F4A7C15ULL);
-  }
+  std::uint64_t next() { return splitmix64(key_ + (counter_++) * 0x9E3779B97F4A7C15ULL); }
   // Uniform integer in [0, n) without modulo bias (Lemire's multiply-and-reject). n > 0.
   std::uint64_t uniform_below(std::uint64_t n) {
     Uint128 m = static_cast<Uint128>(next()) * n;

@@ -21,7 +21,8 @@ int run_rdm(const std::vector<std::string>& argv) {
             "'euclidean').",
             "repscope rdm --acts out/layer4.npy --metric correlation --out out/rdm_layer4.npy");
   args.option("acts", "FILE.npy", "activations, N stimuli × features")
-      .option("metric", "M", "correlation | cosine | euclidean | sqeuclidean | rsa-euclidean", "correlation")
+      .option("metric", "M", "correlation | cosine | euclidean | sqeuclidean | rsa-euclidean",
+              "correlation")
       .option("out", "RDM.npy", "output file (written atomically)")
       .option("tile", "P", "features converted to float64 per pass", "2048")
       .flag("square", "write the N × N matrix instead of the vector form");
@@ -34,20 +35,22 @@ int run_rdm(const std::vector<std::string>& argv) {
   check(options.tile_features >= 1, "--tile must be positive, got ", options.tile_features);
   Tensor x = map_npy(acts);
   if (x.dtype() == DType::F16 || x.dtype() == DType::BF16) x = x.to(DType::F32);
-  check(x.ndim() >= 1 && x.dim(0) >= 2, "--acts ", acts, ": need at least 2 stimuli along the first axis, shape is ",
-        shape_str(x.shape()));
+  check(x.ndim() >= 1 && x.dim(0) >= 2, "--acts ", acts,
+        ": need at least 2 stimuli along the first axis, shape is ", shape_str(x.shape()));
   const std::vector<double> rdm = stats::compute_rdm(x, metric, options, acts);
   const std::int64_t n = x.dim(0);
   const std::vector<double> data = args.get_flag("square") ? stats::squareform(rdm) : rdm;
-  Tensor t = Tensor::empty(args.get_flag("square") ? Shape{n, n} : Shape{static_cast<std::int64_t>(rdm.size())},
-                           DType::F64);
+  Tensor t = Tensor::empty(
+      args.get_flag("square") ? Shape{n, n} : Shape{static_cast<std::int64_t>(rdm.size())},
+      DType::F64);
   std::copy(data.begin(), data.end(), t.data<double>());
   write_npy(out, t);
-  std::cerr << "rdm: " << n << " stimuli × " << x.numel() / n << " features, " << stats::rdm_metric_name(metric)
-            << " -> " << out << "\n";
+  std::cerr << "rdm: " << n << " stimuli × " << x.numel() / n << " features, "
+            << stats::rdm_metric_name(metric) << " -> " << out << "\n";
   return 0;
 }
 
 }  // namespace
-REPSCOPE_COMMAND(rdm, "rdm", "RDM of an activation NPY (correlation, cosine, euclidean, ...)", run_rdm);
+REPSCOPE_COMMAND(rdm, "rdm", "RDM of an activation NPY (correlation, cosine, euclidean, ...)",
+                 run_rdm);
 }  // namespace repscope::cli

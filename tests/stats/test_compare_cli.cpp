@@ -27,7 +27,9 @@ Tensor random_acts(std::int64_t n, std::uint64_t seed) {
   return t;
 }
 
-std::vector<double> as_vector(const Tensor& t) { return {t.data<double>(), t.data<double>() + t.numel()}; }
+std::vector<double> as_vector(const Tensor& t) {
+  return {t.data<double>(), t.data<double>() + t.numel()};
+}
 
 TEST(CompareCli, RdmThenCompareMatchesLibrary) {
   const auto dir = test::scratch_dir();
@@ -35,15 +37,17 @@ TEST(CompareCli, RdmThenCompareMatchesLibrary) {
   write_npy(dir / "acts.npy", acts);
   write_npy(dir / "target_acts.npy", target_acts);
   for (const char* f : {"acts", "target_acts"}) {
-    const auto r = run_cli("rdm --acts " + quote((dir / (std::string(f) + ".npy")).string()) +
-                           " --metric cosine --out " + quote((dir / (std::string(f) + "_rdm.npy")).string()));
+    const auto r =
+        run_cli("rdm --acts " + quote((dir / (std::string(f) + ".npy")).string()) +
+                " --metric cosine --out " + quote((dir / (std::string(f) + "_rdm.npy")).string()));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   const std::vector<double> rdm = as_vector(read_npy(dir / "acts_rdm.npy"));
   EXPECT_EQ(rdm, stats::compute_rdm(acts, stats::RdmMetric::Cosine));
-  const auto r = run_cli("compare --rdms " + quote((dir / "acts_rdm.npy").string()) + " --targets " +
-                         quote((dir / "target_acts_rdm.npy").string()) + " --method spearman --perm 99 --seed 5 --out " +
-                         quote((dir / "table.csv").string()));
+  const auto r =
+      run_cli("compare --rdms " + quote((dir / "acts_rdm.npy").string()) + " --targets " +
+              quote((dir / "target_acts_rdm.npy").string()) +
+              " --method spearman --perm 99 --seed 5 --out " + quote((dir / "table.csv").string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::vector<double> target = as_vector(read_npy(dir / "target_acts_rdm.npy"));
   const stats::PermutationResult expected =
@@ -63,7 +67,8 @@ TEST(CompareCli, RdmThenCompareMatchesLibrary) {
   std::getline(fields, n, ',');
   EXPECT_EQ(name, "acts_rdm");
   EXPECT_EQ(method, "spearman");
-  EXPECT_NEAR(std::stod(sim), stats::compare_rdms(rdm, target, stats::CompareMethod::Spearman), 1e-15);
+  EXPECT_NEAR(std::stod(sim), stats::compare_rdms(rdm, target, stats::CompareMethod::Spearman),
+              1e-15);
   EXPECT_EQ(std::stod(p), expected.p_value);
   EXPECT_EQ(n, "99");
 }
@@ -71,7 +76,8 @@ TEST(CompareCli, RdmThenCompareMatchesLibrary) {
 TEST(CompareCli, ErrorsNameTheArgumentOrFile) {
   const auto dir = test::scratch_dir();
   write_npy(dir / "acts.npy", random_acts(5, 1));
-  auto r = run_cli("rdm --acts " + quote((dir / "acts.npy").string()) + " --metric manhattan --out x.npy");
+  auto r = run_cli("rdm --acts " + quote((dir / "acts.npy").string()) +
+                   " --metric manhattan --out x.npy");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("manhattan"), std::string::npos) << r.output;
   r = run_cli("compare --rdms " + quote((dir / "acts.npy").string()) + " --targets " +

@@ -27,7 +27,8 @@ RdmList split(const std::vector<double>& flat, std::size_t count) {
   return out;
 }
 
-const char* const kNcMethods[] = {"cosine", "corr", "spearman", "rho-a", "tau-a", "cosine_cov", "corr_cov"};
+const char* const kNcMethods[] = {"cosine", "corr",       "spearman", "rho-a",
+                                  "tau-a",  "cosine_cov", "corr_cov"};
 
 TEST(InferenceParity, NoiseCeilingMatchesRsatoolbox) {
   REPSCOPE_REQUIRE_PYTHON_OR_SKIP();
@@ -35,8 +36,8 @@ TEST(InferenceParity, NoiseCeilingMatchesRsatoolbox) {
   const RdmList subjects = split(read_f64(ref / "nc_subjects.bin"), 5);
   for (const char* m : kNcMethods) {
     const NoiseCeiling nc = noise_ceiling(subjects, parse_compare_method(m));
-    expect_close({nc.lower, nc.upper}, read_f64(ref / (std::string("nc_") + m + ".bin")), 1e-10, 1e-12,
-                 std::string("noise ceiling ") + m);
+    expect_close({nc.lower, nc.upper}, read_f64(ref / (std::string("nc_") + m + ".bin")), 1e-10,
+                 1e-12, std::string("noise ceiling ") + m);
   }
 }
 
@@ -59,8 +60,8 @@ TEST(InferenceParity, BootstrapSampleWithDuplicatedStimuli) {
   for (const char* m : kNcMethods) {
     const CompareMethod method = parse_compare_method(m);
     const NoiseCeiling nc = noise_ceiling_of_sample(subjects, method, idx);
-    expect_close({nc.lower, nc.upper}, read_f64(ref / (std::string("ncboot_") + m + ".bin")), 1e-10, 1e-12,
-                 std::string("bootstrap-sample noise ceiling ") + m);
+    expect_close({nc.lower, nc.upper}, read_f64(ref / (std::string("ncboot_") + m + ".bin")), 1e-10,
+                 1e-12, std::string("bootstrap-sample noise ceiling ") + m);
     double mean = 0.0;
     for (const auto& s : sub_subjects) mean += compare_rdms(subsample_rdm(model, idx), s, method);
     expect_close({mean / 5.0}, read_f64(ref / (std::string("bootcmp_") + m + ".bin")), 1e-10, 1e-12,
@@ -68,7 +69,8 @@ TEST(InferenceParity, BootstrapSampleWithDuplicatedStimuli) {
   }
 }
 
-std::vector<double> random_rdm(std::int64_t n, std::uint64_t seed, double noise, const std::vector<double>* base) {
+std::vector<double> random_rdm(std::int64_t n, std::uint64_t seed, double noise,
+                               const std::vector<double>* base) {
   std::mt19937_64 gen(seed);
   std::normal_distribution<double> normal;
   std::vector<double> v(static_cast<std::size_t>(n * (n - 1) / 2));
@@ -79,7 +81,8 @@ std::vector<double> random_rdm(std::int64_t n, std::uint64_t seed, double noise,
 TEST(Inference, PermutationTestIdenticalForThreads1And2) {
   const std::vector<double> a = random_rdm(40, 1, 1.0, nullptr);
   const std::vector<double> b = random_rdm(40, 2, 1.0, &a);
-  for (CompareMethod m : {CompareMethod::Spearman, CompareMethod::CorrCov, CompareMethod::KendallTauA}) {
+  for (CompareMethod m :
+       {CompareMethod::Spearman, CompareMethod::CorrCov, CompareMethod::KendallTauA}) {
     set_num_threads(1);
     const PermutationResult one = permutation_test(a, b, m, 200, 42);
     set_num_threads(2);
@@ -97,8 +100,9 @@ TEST(Inference, PermutationFastPathEqualsExplicitPermutation) {
   const std::int64_t n = 25;
   const std::vector<double> a = random_rdm(n, 3, 1.0, nullptr);
   const std::vector<double> b = random_rdm(n, 4, 1.0, nullptr);
-  for (CompareMethod m : {CompareMethod::Pearson, CompareMethod::Spearman, CompareMethod::RhoA, CompareMethod::Cosine,
-                          CompareMethod::CosineCov, CompareMethod::CorrCov}) {
+  for (CompareMethod m :
+       {CompareMethod::Pearson, CompareMethod::Spearman, CompareMethod::RhoA, CompareMethod::Cosine,
+        CompareMethod::CosineCov, CompareMethod::CorrCov}) {
     const PermutationResult r = permutation_test(a, b, m, 5, 9);
     for (std::int64_t k = 0; k < 5; ++k) {
       const auto perm = stimulus_permutation(n, 9, k);
@@ -121,11 +125,15 @@ TEST(Inference, BootstrapDeterministicAndSensible) {
   RdmList subjects;
   for (std::uint64_t s = 0; s < 4; ++s) subjects.push_back(random_rdm(n, 10 + s, 0.7, &model));
   set_num_threads(1);
-  const BootstrapResult one = bootstrap_compare(model, subjects, CompareMethod::Spearman, Resample::Both, 64, 7);
-  const BootstrapNoiseCeiling nc1 = bootstrap_noise_ceiling(subjects, CompareMethod::Spearman, Resample::Stimuli, 32, 7);
+  const BootstrapResult one =
+      bootstrap_compare(model, subjects, CompareMethod::Spearman, Resample::Both, 64, 7);
+  const BootstrapNoiseCeiling nc1 =
+      bootstrap_noise_ceiling(subjects, CompareMethod::Spearman, Resample::Stimuli, 32, 7);
   set_num_threads(2);
-  const BootstrapResult two = bootstrap_compare(model, subjects, CompareMethod::Spearman, Resample::Both, 64, 7);
-  const BootstrapNoiseCeiling nc2 = bootstrap_noise_ceiling(subjects, CompareMethod::Spearman, Resample::Stimuli, 32, 7);
+  const BootstrapResult two =
+      bootstrap_compare(model, subjects, CompareMethod::Spearman, Resample::Both, 64, 7);
+  const BootstrapNoiseCeiling nc2 =
+      bootstrap_noise_ceiling(subjects, CompareMethod::Spearman, Resample::Stimuli, 32, 7);
   set_num_threads(0);
   EXPECT_EQ(one.samples, two.samples);
   EXPECT_EQ(nc1.lower, nc2.lower);
@@ -136,8 +144,8 @@ TEST(Inference, BootstrapDeterministicAndSensible) {
   EXPECT_GT(one.standard_error, 0.0);
 
   const std::vector<double> unrelated = random_rdm(n, 99, 1.0, nullptr);
-  const PairedResult paired =
-      paired_bootstrap(model, unrelated, subjects, CompareMethod::Spearman, Resample::Stimuli, 200, 3);
+  const PairedResult paired = paired_bootstrap(model, unrelated, subjects, CompareMethod::Spearman,
+                                               Resample::Stimuli, 200, 3);
   EXPECT_GT(paired.observed, 0.3);
   EXPECT_LT(paired.p_value, 0.05);
 }
@@ -155,11 +163,12 @@ TEST(Inference, SignFlipAndErrors) {
   const PairedResult r = sign_flip_test(positive, 2000, 1);
   EXPECT_NEAR(r.observed, 0.182, 1e-12);
   EXPECT_LT(r.p_value, 0.01);  // exact two-sided p for 10 positive values is 2/1024
-  EXPECT_THROW(permutation_test(std::vector<double>{1, 2, 3}, std::vector<double>{1, 2}, CompareMethod::Pearson, 10, 1),
+  EXPECT_THROW(permutation_test(std::vector<double>{1, 2, 3}, std::vector<double>{1, 2},
+                                CompareMethod::Pearson, 10, 1),
                Error);
   EXPECT_THROW(noise_ceiling({std::vector<double>{1, 2, 3}}, CompareMethod::Pearson), Error);
-  EXPECT_THROW(bootstrap_compare(std::vector<double>{1, 2, 3}, {std::vector<double>{1, 2, 3}}, CompareMethod::Pearson,
-                                 Resample::Stimuli, 0, 1),
+  EXPECT_THROW(bootstrap_compare(std::vector<double>{1, 2, 3}, {std::vector<double>{1, 2, 3}},
+                                 CompareMethod::Pearson, Resample::Stimuli, 0, 1),
                Error);
 }
 

@@ -34,12 +34,14 @@ void check_case(const Case& c, const std::filesystem::path& ref, double rtol, do
   for (std::int64_t tile : {std::int64_t{3}, std::int64_t{2048}}) {
     const std::string tag = std::string(c.name) + " tile " + std::to_string(tile) + " ";
     for (const char* m : {"correlation", "cosine", "euclidean", "sqeuclidean"})
-      expect_close(rdm(parse_rdm_metric(m), tile), read_f64(ref / (std::string(c.name) + "_" + m + ".bin")), rtol,
-                   atol, tag + m);
+      expect_close(rdm(parse_rdm_metric(m), tile),
+                   read_f64(ref / (std::string(c.name) + "_" + m + ".bin")), rtol, atol, tag + m);
     expect_close(rdm(RdmMetric::MeanSquaredEuclidean, tile),
-                 read_f64(ref / (std::string(c.name) + "_rsa_euclidean.bin")), rtol, atol, tag + "rsatoolbox euclidean");
-    expect_close(rdm(RdmMetric::Correlation, tile), read_f64(ref / (std::string(c.name) + "_rsa_correlation.bin")),
-                 rtol, atol, tag + "rsatoolbox correlation");
+                 read_f64(ref / (std::string(c.name) + "_rsa_euclidean.bin")), rtol, atol,
+                 tag + "rsatoolbox euclidean");
+    expect_close(rdm(RdmMetric::Correlation, tile),
+                 read_f64(ref / (std::string(c.name) + "_rsa_correlation.bin")), rtol, atol,
+                 tag + "rsatoolbox correlation");
   }
 }
 
@@ -72,17 +74,19 @@ TEST(RdmParity, MahalanobisAndCrossnobis) {
   const auto ref = test::rsa_reference_dir();
   const Tensor x = tensor_f64(read_f64(ref / "maha_x.bin"), {5, 6});
   const Tensor precision = tensor_f64(read_f64(ref / "maha_precision.bin"), {6, 6});
-  expect_close(mahalanobis_rdm(x, precision), read_f64(ref / "maha_rdm.bin"), 1e-10, 1e-12, "mahalanobis");
+  expect_close(mahalanobis_rdm(x, precision), read_f64(ref / "maha_rdm.bin"), 1e-10, 1e-12,
+               "mahalanobis");
 
   const std::vector<double> all = read_f64(ref / "cn_folds.bin");
   std::vector<Tensor> folds;
   for (int f = 0; f < 3; ++f)
-    folds.push_back(tensor_f64(std::vector<double>(all.begin() + f * 48, all.begin() + (f + 1) * 48), {6, 8}));
+    folds.push_back(
+        tensor_f64(std::vector<double>(all.begin() + f * 48, all.begin() + (f + 1) * 48), {6, 8}));
   expect_close(crossnobis_rdm(folds), read_f64(ref / "cn_rdm.bin"), 1e-10, 1e-12, "crossnobis");
   std::vector<double> two_i(64, 0.0);
   for (int i = 0; i < 8; ++i) two_i[static_cast<std::size_t>(i * 9)] = 2.0;
-  expect_close(crossnobis_rdm(folds, tensor_f64(two_i, {8, 8})), read_f64(ref / "cn_rdm_prec.bin"), 1e-10, 1e-12,
-               "crossnobis with precision");
+  expect_close(crossnobis_rdm(folds, tensor_f64(two_i, {8, 8})), read_f64(ref / "cn_rdm_prec.bin"),
+               1e-10, 1e-12, "crossnobis with precision");
 }
 
 TEST(RdmParity, ClassicalMds) {

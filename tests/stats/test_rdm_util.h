@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "tests/support/test_env.h"
@@ -47,14 +47,16 @@ inline std::filesystem::path rsa_reference_dir() {
 inline std::vector<double> read_f64(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   EXPECT_TRUE(in.good()) << "missing reference " << file;
-  std::vector<double> v(std::filesystem::exists(file) ? std::filesystem::file_size(file) / sizeof(double) : 0);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
+  std::vector<double> v(
+      std::filesystem::exists(file) ? std::filesystem::file_size(file) / sizeof(double) : 0);
+  in.read(reinterpret_cast<char*>(v.data()),
+          static_cast<std::streamsize>(v.size() * sizeof(double)));
   return v;
 }
 
 // Element-wise |a − b| ≤ atol + rtol·|b|, NaN only where the reference is NaN.
-inline void expect_close(const std::vector<double>& got, const std::vector<double>& want, double rtol, double atol,
-                         const std::string& what) {
+inline void expect_close(const std::vector<double>& got, const std::vector<double>& want,
+                         double rtol, double atol, const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   double worst = 0.0;
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -64,7 +66,8 @@ inline void expect_close(const std::vector<double>& got, const std::vector<doubl
     }
     const double err = std::abs(got[i] - want[i]);
     worst = std::max(worst, err);
-    EXPECT_LE(err, atol + rtol * std::abs(want[i])) << what << "[" << i << "]: " << got[i] << " vs " << want[i];
+    EXPECT_LE(err, atol + rtol * std::abs(want[i]))
+        << what << "[" << i << "]: " << got[i] << " vs " << want[i];
   }
   ::testing::Test::RecordProperty(what + "_max_abs_err", std::to_string(worst));
 }
