@@ -1,7 +1,12 @@
 #include "weights/model_loader.h"
 
+#include <mutex>
+
 #include "nn/error.h"
+#include "nn/models/clip_resnet.h"
+#include "nn/models/clip_vit.h"
 #include "nn/models/registry.h"
+#include "weights/clip_names.h"
 #include "weights/random_init.h"
 
 namespace repscope {
@@ -20,17 +25,32 @@ std::string try_detect(const KeyShapes& keys, const std::string& source) {
 
 }  // namespace
 
+void register_all_model_families() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::vector<std::string> names = clip_resnet_names();
+    names.insert(names.end(), clip_vit_names().begin(), clip_vit_names().end());
+    register_model_family({"openai-clip", names, is_clip_model_name,
+                           [](const std::string& n) { return make_clip_model(n); },
+                           detect_clip_model_name});
+  });
+}
+
 std::unique_ptr<Model> create_model_for(const std::string& model,
                                         const std::optional<std::filesystem::path>& weights) {
+  register_all_model_families();
   if (model != "auto") return create_model(model);
   check(weights.has_value(),
         "--model auto needs --weights (the architecture is read from the file)");
-  return create_model(detect_model(read_key_shapes(*weights), "weights file " + weights->string()));
+  const KeyShapes keys = read_key_shapes(*weights);
+  if (auto clip = detect_clip(keys)) return make_clip_model(*clip);
+  return create_model(detect_model(keys, "weights file " + weights->string()));
 }
 
 LoadedModel load_model(const ModelSource& source) {
   check(source.weights.has_value() != source.random_seed.has_value(),
         "give exactly one of --weights FILE and --random-init SEED");
+  register_all_model_families();
   LoadedModel out;
   if (source.random_seed) {
     check(source.model != "auto", "--model auto needs --weights; name the model for --random-init");
@@ -39,6 +59,12 @@ LoadedModel load_model(const ModelSource& source) {
     return out;
   }
   const std::filesystem::path& path = *source.weights;
+  // CLIP files (OpenAI visual, whole OpenAI/open_clip model, HF) need scheme-specific key maps.
+  if (!source.translate && detect_clip(read_key_shapes(path))) {
+    out.model = load_clip_model(path, source.model == "auto" ? "" : source.model, source.allow_unused,
+                                &out.warnings);
+    return out;
+  }
   WeightStore store = WeightStore::open(path, source.translate);
   const std::string where = "weights file " + path.string();
   if (source.model == "auto") {

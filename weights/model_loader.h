@@ -31,7 +31,14 @@ struct LoadedModel {
 // weights and seed, `auto` without weights), when the file's detected architecture differs from
 // the requested one ("holds a resnet50 ... but --model is vit_b_16"), or with WeightStore's full
 // report of missing/unexpected/wrongly shaped tensors.
+// CLIP files in any naming scheme (OpenAI, open_clip, HF) are recognised here and loaded through
+// weights/clip_names.h; their taps keep OpenAI module paths.
 LoadedModel load_model(const ModelSource& source);
+
+// Registers the model families that live outside nn/ (CLIP, whose key schemes are in weights/)
+// with the registry. Idempotent; load_model and create_model_for call it, and so should code that
+// lists model_names() before loading anything.
+void register_all_model_families();
 
 // Builds the named model without weights (for listing taps). `auto` reads the file's keys.
 std::unique_ptr<Model> create_model_for(const std::string& model,

@@ -24,6 +24,8 @@ const Shape* find(const KeyShapes& keys, const std::string& key) {
 std::string detect_resnet(const KeyShapes& keys) {
   const Shape* stem = find(keys, "conv1.weight");
   if (!stem || !keys.count("layer1.0.conv1.weight") || !keys.count("bn1.running_mean")) return "";
+  // CLIP's ModifiedResNet shares these keys; its attention pool tells it apart (CLIP family).
+  if (keys.count("attnpool.c_proj.weight")) return "";
   check(*stem == Shape{64, 3, 7, 7}, "ResNet stem conv1.weight is ", shape_str(*stem),
         ", torchvision ResNets have [64, 3, 7, 7]");
   const bool bottleneck = keys.count("layer1.0.conv3.weight") > 0;

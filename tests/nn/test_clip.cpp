@@ -3,6 +3,7 @@
 // shapes; the errors for wrong files. Full-size parity: test_clip_parity.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -10,6 +11,8 @@
 #include "nn/error.h"
 #include "tests/nn/test_clip_support.h"
 #include "weights/clip_names.h"
+#include "weights/model_loader.h"
+#include "nn/models/registry.h"
 
 namespace repscope {
 namespace {
@@ -49,6 +52,12 @@ void check_schemes(const std::string& arch, const std::string& depth, const std:
     auto model = load_clip_model(path);
     const Tensor got = model->forward(ref.images);
     EXPECT_LE(relative_error(got, want), 1e-5);
+    // The generic loader (what `repscope extract --model auto` uses) takes the same route.
+    ModelSource source;
+    source.weights = path;
+    const Tensor via_loader = load_model(source).model->forward(ref.images);
+    ASSERT_EQ(via_loader.shape(), got.shape());
+    EXPECT_EQ(std::memcmp(via_loader.raw_data(), got.raw_data(), got.nbytes()), 0);
     if (!first.defined()) {
       first = got;
     } else {
@@ -223,6 +232,18 @@ TEST(ClipConvert, ConvertedCheckpointsLoad) {
 
 namespace repscope {
 namespace {
+
+TEST(ClipDetect, RegisteredWithTheModelRegistry) {
+  register_all_model_families();
+  EXPECT_EQ(create_model("clip_vit_b_32")->name(), "clip_vit_b_32");
+  auto rn = create_model("clip_rn50");
+  std::map<std::string, Shape> keys;
+  for (const Param& p : rn->parameters()) keys[p.name] = p.shape;
+  // The torchvision ResNet detector must step aside for CLIP's ModifiedResNet.
+  EXPECT_EQ(detect_model(keys, "test"), "clip_rn50");
+  const auto names = model_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "clip_vit_l_14_336"), names.end());
+}
 
 TEST(ClipDetect, RegistryHook) {
   auto model = make_clip_model("clip_rn50x4");
