@@ -45,6 +45,9 @@ int run_saliency(const std::vector<std::string>& argv) {
       .option("out", "DIR", "output folder")
       .option("resolution", "WHICH", "map size: 'map' (scale 4) or 'image'", "map")
       .option("stack", "FILE", "also write all maps as one float32 [N, H, W] NPY (same-size maps)")
+      .option("features", "FILE",
+              "also write the maps flattened, float32 [N, H·W]: a `repscope rsa` target whose "
+              "cosine RDM is the saliency RDM")
       .option("map-level", "L", "pyramid scale of the maps", "4")
       .option("color-threshold", "F", "hue only where intensity > F · max", "0.1")
       .option("weights", "I,C,O", "weights of the intensity, colour and orientation maps", "1,1,1")
@@ -123,15 +126,19 @@ int run_saliency(const std::vector<std::string>& argv) {
   std::string list;
   for (const auto& in : inputs) list += in.file.string() + "\n";
   write_text_file_atomic(out / "images.txt", list);
-  if (args.has("stack")) {
-    const fs::path stack = args.get("stack");
+  for (const char* which_c : {"stack", "features"}) {
+    const std::string which = which_c;
+    if (!args.has(which)) continue;
+    const fs::path stack = args.get(which);
     const int w = maps[0].width, h = maps[0].height;
-    Tensor t = Tensor::empty({static_cast<std::int64_t>(maps.size()), h, w}, DType::F32);
+    const auto n = static_cast<std::int64_t>(maps.size());
+    Tensor t = which == "stack" ? Tensor::empty({n, h, w}, DType::F32)
+                                : Tensor::empty({n, std::int64_t{h} * w}, DType::F32);
     float* d = t.data<float>();
     for (std::size_t i = 0; i < maps.size(); ++i) {
-      check(maps[i].width == w && maps[i].height == h, "--stack: map of '", inputs[i].file.string(),
-            "' is ", maps[i].width, "x", maps[i].height, " but the first is ", w, "x", h,
-            " (stacking needs images of one size)");
+      check(maps[i].width == w && maps[i].height == h, "--", which, ": map of '",
+            inputs[i].file.string(), "' is ", maps[i].width, "x", maps[i].height,
+            " but the first is ", w, "x", h, " (stacking needs images of one size)");
       for (std::size_t k = 0; k < maps[i].values.size(); ++k)
         d[i * maps[i].values.size() + k] = static_cast<float>(maps[i].values[k]);
     }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "io/file_util.h"
 #include "io/image.h"
@@ -17,6 +18,8 @@
 #include "io/resize.h"
 #include "io/saliency/itti_koch.h"
 #include "nn/error.h"
+#include "stats/compare.h"
+#include "stats/rdm.h"
 #include "tests/support/test_env.h"
 #include "tools/distractors/distractors.h"
 #include "tools/stimuli/rng.h"
@@ -315,4 +318,74 @@ TEST(Distractors, BadInputsNameTheArgument) {
   r = test::run_cli(command(f, "base/inside"));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("may not be or lie inside"), std::string::npos) << r.output;
+}
+
+// ΔRSA tables: r values made with the stats library from synthetic layer and target RDMs, written
+// as `repscope rsa` writes rsa.csv; delta-rsa must give r(condition) − r(baseline) per model,
+// layer, target and condition, and name what is missing.
+TEST(DeltaRsa, TablesMatchTheStatsLibrary) {
+  const fs::path dir = test::scratch_dir();
+  stimuli::Rng rng(11);
+  const std::int64_t n = 8, p = 5;
+  auto rdm_of = [&](double noise, const std::vector<double>& base) {
+    std::vector<double> x(static_cast<std::size_t>(n * p));
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = base[i] + noise * rng.normal();
+    return stats::compute_rdm(x.data(), n, p, stats::RdmMetric::Cosine);
+  };
+  std::vector<double> latent(static_cast<std::size_t>(n * p));
+  for (auto& v : latent) v = rng.normal();
+  const std::map<std::string, std::vector<double>> targets = {{"saliency", rdm_of(0.5, latent)},
+                                                              {"semantic", rdm_of(1.0, latent)}};
+  std::map<std::string, double> expected;  // "model/cond/layer/target" -> r
+  std::string args = "delta-rsa --out " + test::quote((dir / "delta").string());
+  for (const std::string model : {"netA", "netB"})
+    for (const std::string cond : {"baseline", "salient", "semantic"}) {
+      std::string csv = "layer,target,r,p\n";
+      for (const std::string layer : {"layer1", "layer2", "layer3"}) {
+        const auto layer_rdm =
+            rdm_of(0.3 + 0.3 * (cond != "baseline") + 0.2 * (layer == "layer3"), latent);
+        for (const auto& [tname, trdm] : targets) {
+          const double r = stats::compare_rdms(layer_rdm, trdm, stats::CompareMethod::Spearman);
+          expected[model + "/" + cond + "/" + layer + "/" + tname] = r;
+          std::ostringstream line;
+          line.precision(17);
+          line << layer << "," << tname << "," << r << ",0.01\n";
+          csv += line.str();
+        }
+      }
+      fs::create_directories(dir / (model + "_" + cond));
+      write_text_file_atomic(dir / (model + "_" + cond) / "rsa.csv", csv);
+      args +=
+          " --run " + test::quote(model + ":" + cond + "=" + (dir / (model + "_" + cond)).string());
+    }
+  auto r = test::run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto t = report::CsvTable::read(dir / "delta" / "delta_rsa.csv");
+  ASSERT_EQ(t.rows(), 2u * 2u * 3u * 2u);  // models × conditions × layers × targets
+  for (std::size_t i = 0; i < t.rows(); ++i) {
+    const std::string key_tail = t.text(i, t.column("layer")) + "/" + t.text(i, t.column("target"));
+    const std::string model = t.text(i, t.column("model")), cond = t.text(i, t.column("condition"));
+    const double rb = expected.at(model + "/baseline/" + key_tail),
+                 rc = expected.at(model + "/" + cond + "/" + key_tail);
+    EXPECT_DOUBLE_EQ(t.number(i, t.column("r_baseline")), rb);
+    EXPECT_DOUBLE_EQ(t.number(i, t.column("r")), rc);
+    EXPECT_NEAR(t.number(i, t.column("delta")), rc - rb, 1e-15);
+  }
+  const std::string html = read_text_file(dir / "delta" / "report.html");
+  EXPECT_NE(html.find("netB: ΔRSA with semantic"), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+
+  // A model without a baseline, and a condition table lacking a row, are errors naming them.
+  r = test::run_cli("delta-rsa --out " + test::quote((dir / "x").string()) + " --run " +
+                    test::quote("netC:salient=" + (dir / "netA_salient").string()));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("'netC' has no baseline"), std::string::npos) << r.output;
+  fs::create_directories(dir / "short");
+  write_text_file_atomic(dir / "short" / "rsa.csv", "layer,target,r\nlayer1,saliency,0.5\n");
+  r = test::run_cli("delta-rsa --out " + test::quote((dir / "x").string()) + " --run " +
+                    test::quote("netA:baseline=" + (dir / "netA_baseline").string()) + " --run " +
+                    test::quote("netA:odd=" + (dir / "short").string()));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("no row for layer 'layer1' and target 'semantic'"), std::string::npos)
+      << r.output;
 }

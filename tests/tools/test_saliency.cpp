@@ -283,7 +283,8 @@ TEST(SaliencyCli, WritesMapsAndStack) {
   save(dir / "in" / "sub" / "b.png", scene(96, 64, 2));
   auto r = test::run_cli("saliency " + test::quote((dir / "in").string()) + " --out " +
                          test::quote((dir / "out").string()) + " --stack " +
-                         test::quote((dir / "stack.npy").string()) + " --conspicuity --quiet");
+                         test::quote((dir / "stack.npy").string()) + " --features " +
+                         test::quote((dir / "features.npy").string()) + " --conspicuity --quiet");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const Tensor a = read_npy(dir / "out" / "a.npy");
   EXPECT_EQ(a.dtype(), DType::F32);
@@ -296,6 +297,7 @@ TEST(SaliencyCli, WritesMapsAndStack) {
   EXPECT_TRUE(fs::exists(dir / "out" / "sub" / "b_orientation.npy"));
   const Tensor stack = read_npy(dir / "stack.npy");
   EXPECT_EQ(shape_str(stack.shape()), shape_str(Shape{2, 4, 6}));
+  EXPECT_EQ(shape_str(read_npy(dir / "features.npy").shape()), shape_str(Shape{2, 24}));
   const Image png = load_image(dir / "out" / "a.png");
   EXPECT_EQ(png.width, 6);
 
