@@ -130,7 +130,7 @@ void write_unit_arrays(const fs::path& dir, const SelectivityResult& r) {
   write_npy(dir / "csi.npy", r.csi);
   write_npy(dir / "selective.npy", r.selective);
   write_npy(dir / "mean.npy", r.mean);
-  if (r.auc.numel() > 0) write_npy(dir / "auc.npy", r.auc);
+  if (r.auc.defined()) write_npy(dir / "auc.npy", r.auc);
   std::vector<std::string> targets;
   for (int k = 0; k < r.num_targets(); ++k) targets.push_back(r.target_name(k));
   write_text_file_atomic(dir / "targets.txt", join_lines(targets));
