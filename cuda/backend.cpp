@@ -5,6 +5,7 @@
 
 #include "cuda/runtime.h"
 #include "cuda/transfer.h"
+#include "nn/models/tokens.h"
 #include "nn/ops/registry.h"
 
 namespace repscope::cuda {
@@ -37,6 +38,13 @@ void register_all() {
   ops::register_kernel<OpId::SoftmaxLastdim>(Backend::Cuda, &softmax_lastdim);
   ops::register_kernel<OpId::MultiHeadAttention>(Backend::Cuda, &multi_head_attention);
   ops::register_transfer(Device::CUDA, &transfer_to_device, &transfer_to_host);
+  TokenKernels tokens;
+  tokens.patches_to_tokens = &patches_to_tokens;
+  tokens.prepend_class_token = &prepend_class_token;
+  tokens.select_token = &select_token;
+  tokens.attention_pool_tokens = &attention_pool_tokens;
+  tokens.concat0 = &concat0;
+  register_token_kernels(Device::CUDA, tokens);
   static_assert(ops::kOpCount == 14, "a new op needs its CUDA kernel registered here");
 }
 

@@ -43,5 +43,9 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
 Tensor patches_to_tokens(const Tensor& x);
 Tensor prepend_class_token(const Tensor& tokens, const Tensor& class_token, const Tensor& pos);
 Tensor select_token(const Tensor& x, std::int64_t index = 0);
+// CLIP attention-pool tokens [N, C, H, W] -> [N, 1 + HW, C] and torch.cat(parts, 0), as
+// nn/models/tokens.h (register_backend() installs all five there as the CUDA token kernels).
+Tensor attention_pool_tokens(const Tensor& x, const Tensor& pos);
+Tensor concat0(const Tensor* parts, std::size_t count);
 
 }  // namespace repscope::cuda

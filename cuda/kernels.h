@@ -83,6 +83,10 @@ void patches_to_tokens(const float* x, float* y, std::int64_t n, std::int64_t e,
 // y [n, l+1, e]: row 0 = cls, rows 1.. = tokens; + pos [(l+1), e] when pos is not null.
 void prepend_class_token(const float* tokens, const float* cls, const float* pos, float* y,
                          std::int64_t n, std::int64_t l, std::int64_t e, cudaStream_t s);
+// CLIP attention-pool tokens: x [n, c, hw] -> y [n, hw+1, c]; y[:, 0] = mean over hw (float64
+// sum in index order, as the CPU loop) + pos[0], y[:, 1+j] = x[:, :, j] + pos[1+j].
+void attention_pool_tokens(const float* x, const float* pos, float* y, std::int64_t n,
+                           std::int64_t c, std::int64_t hw, cudaStream_t s);
 
 // ---- statistics (float64) --------------------------------------------------------------------
 // means[i] = mean of row i of x [n, p] (fp32 in, float64 sum in a fixed order; one block a row).

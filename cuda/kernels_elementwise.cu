@@ -176,6 +176,25 @@ __global__ void prepend_class_token_kernel(const float* tokens, const float* cls
   }
 }
 
+// One thread per (image, channel): the plane is summed in float64 in index order, so token 0 is
+// bit-identical to the CPU loop; position writes are coalesced across neighbouring channels.
+__global__ void attention_pool_tokens_kernel(const float* x, const float* pos, float* y,
+                                             std::int64_t total, std::int64_t c, std::int64_t hw) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+       i < total; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::int64_t img = i / c, ch = i % c;
+    const float* plane = x + i * hw;
+    float* row = y + img * (hw + 1) * c;
+    double sum = 0.0;
+    for (std::int64_t j = 0; j < hw; ++j) {
+      const float v = plane[j];
+      sum += v;
+      row[(j + 1) * c + ch] = __fadd_rn(v, pos[(j + 1) * c + ch]);
+    }
+    row[ch] = __fadd_rn(static_cast<float>(sum / static_cast<double>(hw)), pos[ch]);
+  }
+}
+
 }  // namespace
 
 void relu(const float* x, float* y, std::int64_t n, cudaStream_t s) { launch_map(x, y, n, s, Relu{}); }
@@ -274,6 +293,13 @@ void prepend_class_token(const float* tokens, const float* cls, const float* pos
   const std::int64_t total = n * (l + 1) * e;
   if (total == 0) return;
   prepend_class_token_kernel<<<blocks_for(total), kThreads, 0, s>>>(tokens, cls, pos, y, total, l, e);
+}
+
+void attention_pool_tokens(const float* x, const float* pos, float* y, std::int64_t n,
+                           std::int64_t c, std::int64_t hw, cudaStream_t s) {
+  const std::int64_t total = n * c;
+  if (total == 0) return;
+  attention_pool_tokens_kernel<<<blocks_for(total), kThreads, 0, s>>>(x, pos, y, total, c, hw);
 }
 
 }  // namespace repscope::cuda::kernels

@@ -12,9 +12,8 @@ namespace repscope::cuda {
 // Moves every parameter to the current CUDA device (Device::CUDA) or back (Device::CPU).
 void move_parameters(Model& model, Device device);
 
-// True when `model`'s forward pass is known to run entirely through nn/ops.h (today: the
-// torchvision ResNets). The vision transformers and the CLIP models build their token sequences
-// and attention-pool inputs with CPU loops in nn/models, which need a device-aware hook first.
+// True when `model`'s forward pass runs entirely through device-dispatching code (nn/ops.h and
+// nn/models/tokens.h): today every model of nn/models (ResNets, ViTs, CLIP ResNets and ViTs).
 bool model_runs_on_cuda(const Model& model);
 
 }  // namespace repscope::cuda

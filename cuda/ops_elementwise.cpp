@@ -1,4 +1,6 @@
 // Element-wise, normalisation, pooling, softmax and token ops on repscope's own kernels.
+#include <algorithm>
+
 #include "cuda/backend.h"
 #include "cuda/check.h"
 #include "cuda/context.h"
@@ -131,6 +133,42 @@ Tensor select_token(const Tensor& x, std::int64_t index) {
   Tensor y = empty({x.dim(0), x.dim(2)}, DType::F32, "select_token");
   kernels::select_token(in(x), out(y), x.dim(0), x.dim(1), x.dim(2), index, stream());
   check_launch("select_token");
+  return y;
+}
+
+Tensor attention_pool_tokens(const Tensor& x, const Tensor& pos) {
+  check(x.ndim() == 4 && x.device() == Device::CUDA && pos.device() == Device::CUDA,
+        "cuda::attention_pool_tokens: expected a CUDA [N, C, H, W] tensor and CUDA positions, got ",
+        shape_str(x.shape()));
+  const std::int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+  check(pos.numel() == (hw + 1) * c, "cuda::attention_pool_tokens: positional embedding ",
+        shape_str(pos.shape()), " does not fit ", hw + 1, " tokens of width ", c);
+  Tensor y = empty({n, hw + 1, c}, DType::F32, "attention_pool_tokens");
+  kernels::attention_pool_tokens(in(x), in(pos), out(y), n, c, hw, stream());
+  check_launch("attention_pool_tokens");
+  return y;
+}
+
+Tensor concat0(const Tensor* parts, std::size_t count) {
+  check(count > 0 && parts[0].defined() && parts[0].ndim() >= 1, "cuda::concat0: nothing to stack");
+  Shape shape = parts[0].shape();
+  shape[0] = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    check(parts[i].device() == Device::CUDA && parts[i].dtype() == parts[0].dtype() &&
+              parts[i].numel() / std::max<std::int64_t>(parts[i].dim(0), 1) ==
+                  parts[0].numel() / std::max<std::int64_t>(parts[0].dim(0), 1),
+          "cuda::concat0: part ", i, " ", shape_str(parts[i].shape()), " does not stack with ",
+          shape_str(parts[0].shape()));
+    shape[0] += parts[i].dim(0);
+  }
+  Tensor y = empty(shape, parts[0].dtype(), "concat0");
+  auto* dst = static_cast<char*>(y.raw_data());
+  for (std::size_t i = 0; i < count; ++i) {
+    check_cuda(cudaMemcpyAsync(dst, parts[i].raw_data(), parts[i].nbytes(), cudaMemcpyDeviceToDevice,
+                               stream()),
+               "concat0");
+    dst += parts[i].nbytes();
+  }
   return y;
 }
 

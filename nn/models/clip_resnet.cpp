@@ -4,7 +4,9 @@
 #include <cstring>
 
 #include "nn/error.h"
+#include "nn/models/tokens.h"
 #include "nn/ops.h"
+#include "nn/ops/registry.h"
 #include "nn/parallel.h"
 
 namespace repscope {
@@ -37,6 +39,13 @@ Conv2d make_conv(int in, int out, int k, int pad) {
 int stem_size(int px) {
   return ((px + 2 - 3) / 2 + 1) / 2;
 }  // conv1 stride 2, then avgpool 2
+
+// A copy of the CPU tensor `t` on `like`'s device (through the transfer its backend registered).
+Tensor to_device_of(const Tensor& t, const Tensor& like) {
+  const ops::TransferFn to = ops::transfer_to(like.device());
+  check(to != nullptr, "no transfer to ", device_name(like.device()), " is registered");
+  return to(t);
+}
 
 }  // namespace
 
@@ -227,38 +236,16 @@ Tensor ClipResNet::attention_pool(const Tensor& x) const {
   check(positional_embedding_.dim(0) == hw + 1, "model ", name(), ": the attention pool expects a ",
         config_.input_size, "x", config_.input_size, " input (", positional_embedding_.dim(0) - 1,
         " positions), got a ", x.dim(2) * 32, "x", x.dim(3) * 32, " one");
-  Tensor tokens = Tensor::empty({n, hw + 1, c});
-  const float* src = x.data<float>();
-  const float* pos = positional_embedding_.data<float>();
-  float* dst = tokens.data<float>();
-  parallel_for(0, n * c, 16, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t nc = begin; nc < end; ++nc) {
-      const std::int64_t img = nc / c, ch = nc % c;
-      const float* plane = src + nc * hw;
-      float* row = dst + img * (hw + 1) * c;
-      double sum = 0.0;
-      for (std::int64_t j = 0; j < hw; ++j) {
-        sum += plane[j];
-        row[(j + 1) * c + ch] = plane[j] + pos[(j + 1) * c + ch];
-      }
-      row[ch] = static_cast<float>(sum / static_cast<double>(hw)) + pos[ch];
-    }
-  });
-  Tensor query = Tensor::empty({n, 1, c});
-  for (std::int64_t img = 0; img < n; ++img) {
-    std::memcpy(query.data<float>() + img * c, dst + img * (hw + 1) * c,
-                static_cast<std::size_t>(c) * sizeof(float));
-  }
-  Tensor in_proj_weight = Tensor::empty({3 * c, c});
-  Tensor in_proj_bias = Tensor::empty({3 * c});
-  in_proj_weight.slice0(0, c).copy_from(q_proj_.weight);
-  in_proj_weight.slice0(c, 2 * c).copy_from(k_proj_.weight);
-  in_proj_weight.slice0(2 * c, 3 * c).copy_from(v_proj_.weight);
-  in_proj_bias.slice0(0, c).copy_from(q_proj_.bias);
-  in_proj_bias.slice0(c, 2 * c).copy_from(k_proj_.bias);
-  in_proj_bias.slice0(2 * c, 3 * c).copy_from(v_proj_.bias);
+  const Tensor tokens = attention_pool_tokens(x, positional_embedding_);
+  const Tensor query = select_token(tokens, 0).reshape({n, 1, c});
+  const Tensor weights[] = {q_proj_.weight, k_proj_.weight, v_proj_.weight};
+  const Tensor biases[] = {q_proj_.bias, k_proj_.bias, v_proj_.bias};
+  const Tensor in_proj_weight = concat0(weights, 3);
+  const Tensor in_proj_bias = concat0(biases, 3);
+  // identity_ is a constant, not a parameter: it stays on the CPU and visits the device per call.
+  const Tensor identity = x.device() == Device::CPU ? identity_ : to_device_of(identity_, x);
   Tensor attended = ops::multi_head_attention(query, tokens, tokens, in_proj_weight, in_proj_bias,
-                                              identity_, Tensor{}, config_.heads());
+                                              identity, Tensor{}, config_.heads());
   return c_proj_.forward(attended.reshape({n, c}));
 }
 

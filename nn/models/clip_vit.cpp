@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "nn/error.h"
+#include "nn/models/tokens.h"
 #include "nn/ops.h"
 #include "nn/parallel.h"
 
@@ -43,14 +44,8 @@ Tensor transpose2d(const Tensor& m) {
 
 // Stacks HF's separate projections into torch's packed in_proj layout.
 Tensor stack0(const Tensor& a, const Tensor& b, const Tensor& c) {
-  Shape shape = a.shape();
-  const std::int64_t rows = shape[0];
-  shape[0] = 3 * rows;
-  Tensor out = Tensor::empty(shape);
-  out.slice0(0, rows).copy_from(a);
-  out.slice0(rows, 2 * rows).copy_from(b);
-  out.slice0(2 * rows, 3 * rows).copy_from(c);
-  return out;
+  const Tensor parts[] = {a, b, c};
+  return concat0(parts, 3);
 }
 
 }  // namespace
@@ -177,6 +172,10 @@ Tensor ClipVit::embed(const Tensor& patches) const {
   check(l == positional_embedding_.dim(0), "model ", name(), ": expects ", config_.input_size, "x",
         config_.input_size, " images (", positional_embedding_.dim(0) - 1, " patches), got ", hw,
         " patches");
+  // On a device the two token kernels give the same single float add per element as the loop.
+  if (patches.device() != Device::CPU) {
+    return prepend_class_token(patches_to_tokens(patches), class_embedding_, positional_embedding_);
+  }
   Tensor tokens = Tensor::empty({n, l, w});
   const float* src = patches.data<float>();
   const float* cls = class_embedding_.data<float>();
@@ -201,7 +200,6 @@ Tensor ClipVit::embed(const Tensor& patches) const {
 Tensor ClipVit::forward(const Tensor& images, TapContext& ctx) const {
   check_loaded();
   check_input(images);
-  const std::int64_t n = images.dim(0), w = config_.width;
   Tensor x = conv1_.forward(images);
   ctx.tap("conv1", x);
   x = ln_pre_.forward(embed(x));
@@ -237,12 +235,16 @@ Tensor ClipVit::forward(const Tensor& images, TapContext& ctx) const {
   ctx.tap("transformer.resblocks", x);
   ctx.tap("transformer", x);
   // ln_post on the class token only.
-  Tensor cls = Tensor::empty({n, w});
-  for (std::int64_t img = 0; img < n; ++img) cls[img].copy_from(x[img][0]);
-  cls = ln_post_.forward(cls);
+  Tensor cls = ln_post_.forward(select_token(x, 0));
   ctx.tap("ln_post", cls);
-  const Tensor proj = scheme_ == ClipVitScheme::HF ? transpose2d(proj_) : proj_;
-  Tensor out = ops::matmul(cls, proj);
+  Tensor out;
+  if (scheme_ != ClipVitScheme::HF) {
+    out = ops::matmul(cls, proj_);
+  } else if (cls.device() == Device::CPU) {
+    out = ops::matmul(cls, transpose2d(proj_));
+  } else {
+    out = ops::linear(cls, proj_, Tensor{});  // HF stores proj^T: x @ proj = linear(x, proj^T)
+  }
   ctx.tap("proj", out);
   return out;
 }
