@@ -37,7 +37,11 @@ int run_extract(const std::vector<std::string>& argv) {
       .option("preset", "P", "preprocessing preset (default: the model's)")
       .option("batch", "N", "images per batch", "16")
       .option("threads", "N", "worker threads (0 = all cores)", "0")
-      .option("device", "D", "cpu or cuda", "cpu")
+      .option("device", "D", "cpu, cuda or cuda:N (needs a CUDA build and a GPU)", "cpu")
+      .option("precision", "P",
+              "CUDA math: exact (fp32), tf32, fp16 or bf16 (conv/GEMM operands; recorded in the "
+              "manifest); the CPU runs exact only",
+              "exact")
       .option("dtype", "T", "stored precision: f32 or f16", "f32")
       .option("pool", "P", "none, mean (over space or tokens) or cls (token 0)", "none")
       .option("on-error", "E",
@@ -49,7 +53,6 @@ int run_extract(const std::vector<std::string>& argv) {
       .flag("quiet", "no progress output");
   if (!args.parse(argv)) return 0;
   set_num_threads(static_cast<int>(args.get_int("threads")));
-  pipeline::check_device(args.get("device"));
   pipeline::ExtractOptions opt;
   opt.source.model = args.get("model");
   if (auto w = args.get_optional("weights")) opt.source.weights = fs::path(*w);
@@ -66,6 +69,8 @@ int run_extract(const std::vector<std::string>& argv) {
   opt.preset = args.get_optional("preset");
   opt.resume = !args.get_flag("no-resume");
   opt.quiet = args.get_flag("quiet");
+  opt.device = args.get("device");
+  opt.precision = args.get("precision");
   opt.images = pipeline::list_images(args.require("images"));
   pipeline::run_extraction(opt);
   return 0;

@@ -1,5 +1,7 @@
 #include "tools/pipeline/extract.h"
 
+#include "tools/pipeline/device.h"
+
 #include <algorithm>
 #include <cctype>
 #include <csignal>
@@ -280,6 +282,7 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
   check(opt.images.files.size() == opt.images.labels.size() && !opt.images.files.empty(),
         "extract: no images");
 
+  const ComputeDevice device = parse_compute_device(opt.device, opt.precision);
   LoadedModel loaded = load_model(opt.source);
   const Model& model = *loaded.model;
   for (const auto& w : loaded.warnings)
@@ -326,6 +329,8 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
   settings.set("layers", names);
   settings.set("dtype", std::string(dtype_name(opt.dtype)));
   settings.set("pool", pool_name(opt.pool));
+  // Only GPU runs record these, so interrupted CPU runs of earlier versions still resume.
+  if (device.device != Device::CPU) settings.set("compute_precision", device.precision);
   settings.set("batch", opt.batch);
   settings.set("on_error", opt.on_error == OnError::Skip ? "skip" : "stop");
   settings.set("images", static_cast<std::int64_t>(opt.images.files.size()));
@@ -368,6 +373,7 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
     }
   }
 
+  prepare_device(device, *loaded.model);
   std::int64_t kill_after = -1;
   if (const char* k = std::getenv("REPSCOPE_TEST_KILL_AFTER_BATCHES")) kill_after = std::atoll(k);
 
@@ -382,11 +388,11 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
     if (x.dim(0) > 0) {
       const bool kill_now = kill_after >= 0 && record.batches_done == kill_after;
       TapContext ctx(selection, [&](const std::string& name, const Tensor& value) {
-        Tensor pooled = pool_batch(value, opt.pool);
+        Tensor pooled = pool_batch(to_host(value), opt.pool);
         writers.at(name).append(opt.dtype == DType::F32 ? pooled : pooled.to(opt.dtype));
         if (kill_now) std::raise(SIGKILL);  // tests: a kill in the middle of a batch
       });
-      model.forward(x, ctx);
+      model.forward(to_compute_device(device, x), ctx);
     }
     record.batches_done += 1;
     record.rows += x.dim(0);
@@ -416,7 +422,8 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
   manifest.set("input_size", model.input_size());
   manifest.set("images", record.rows);
   manifest.set("image_order", "images.txt");
-  manifest.set("compute_precision", "f32");
+  manifest.set("device", device.name);
+  manifest.set("compute_precision", device.precision);
   manifest.set("stored_dtype", std::string(dtype_name(opt.dtype)));
   manifest.set("pool", pool_name(opt.pool));
   manifest.set("layers", layer_list);

@@ -65,6 +65,8 @@ struct ExtractOptions {
   OnError on_error = OnError::Stop;
   bool resume = true;  // continue an interrupted run of the same settings found in out_dir
   bool quiet = false;  // no progress display
+  std::string device = "cpu";       // --device: cpu, cuda, cuda:N (tools/pipeline/device.h)
+  std::string precision = "exact";  // --precision: exact; on CUDA also tf32, fp16, bf16
   std::string progress_label = "extract";
 };
 
