@@ -18,6 +18,7 @@
 #include "stats/compare.h"
 #include "stats/inference.h"
 #include "stats/rdm.h"
+#include "stats/selectivity.h"
 
 namespace fs = std::filesystem;
 using namespace repscope;
@@ -113,6 +114,27 @@ void run_noise_ceiling(const Io& io) {
   write_npy(io.out / "upper.npy", from_vector(r.upper, {n_boot}));
 }
 
+// Per-unit selectivity of x.npy (N images × U units float32, memory-mapped) with the fLoc domains
+// of domain.npy (int64 index into DomainMap::floc()): each-domain conjunction, one-sided
+// Student t, fdr_by over units (Prince et al.'s localizer). Writes t, p, q [U, T] and the
+// selective mask (bool).
+void run_selectivity(const Io& io) {
+  const Tensor x = map_npy(io.in / "x.npy");
+  const Tensor dom_t = read_npy(io.in / "domain.npy").to(DType::I64);
+  const std::vector<int> domain(dom_t.data<std::int64_t>(),
+                                dom_t.data<std::int64_t>() + dom_t.numel());
+  stats::SelectivityOptions opt;
+  opt.criterion = stats::Criterion::Each;
+  Stopwatch sw;
+  const stats::SelectivityResult r =
+      stats::compute_selectivity(x, domain, stats::DomainMap::floc(), opt);
+  *io.seconds = sw.elapsed();
+  write_npy(io.out / "t.npy", r.t);
+  write_npy(io.out / "p.npy", r.p);
+  write_npy(io.out / "q.npy", r.q);
+  write_npy(io.out / "selective.npy", r.selective);
+}
+
 struct Case {
   const char* name;
   std::function<void(const Io&)> run;
@@ -122,6 +144,7 @@ const std::vector<Case> kCases = {
     {"rdm", run_rdm},
     {"spearman_perm", run_spearman_perm},
     {"noise_ceiling", run_noise_ceiling},
+    {"selectivity", run_selectivity},
 };
 
 }  // namespace
