@@ -289,37 +289,42 @@ SelectivityResult compute_selectivity(const Tensor& activations, std::span<const
   const double* t_in = r.t.data<double>();
   const float* dp_in = r.dprime.data<float>();
   auto* sel = r.selective.data<std::uint8_t>();
-  std::vector<double> col(U), qcol(U);
-  std::vector<std::uint8_t> rej(U);
-  for (std::size_t k = 0; k < Tn; ++k) {
-    std::vector<std::uint8_t> all_reject(U, 1);
-    if (opt.criterion == Criterion::Pooled) {
-      for (std::size_t u = 0; u < U; ++u) col[u] = p_in[u * Tn + k];
-      multipletests(col, opt.alpha, opt.correction, qcol, rej);
-      for (std::size_t u = 0; u < U; ++u) q_out[u * Tn + k] = qcol[u], all_reject[u] = rej[u];
-    } else {
-      std::vector<double> p_max(U, -1.0), q_max(U, -1.0);
-      for (std::size_t pi = 0; pi < pairs.size(); ++pi) {
-        if (static_cast<std::size_t>(pairs[pi].first) != k) continue;
-        multipletests(pair_p[pi], opt.alpha, opt.correction, qcol, rej);
+  double* p_out = r.p.data<double>();
+  // Targets are independent (each writes its own column), so they run in parallel; each
+  // correction is computed as before, so results do not depend on the thread count.
+  parallel_for(0, static_cast<std::int64_t>(Tn), 1, [&](std::int64_t k0, std::int64_t k1) {
+    std::vector<double> col(U), qcol(U);
+    std::vector<std::uint8_t> rej(U);
+    for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
+      std::vector<std::uint8_t> all_reject(U, 1);
+      if (opt.criterion == Criterion::Pooled) {
+        for (std::size_t u = 0; u < U; ++u) col[u] = p_in[u * Tn + k];
+        multipletests(col, opt.alpha, opt.correction, qcol, rej);
+        for (std::size_t u = 0; u < U; ++u) q_out[u * Tn + k] = qcol[u], all_reject[u] = rej[u];
+      } else {
+        std::vector<double> p_max(U, -1.0), q_max(U, -1.0);
+        for (std::size_t pi = 0; pi < pairs.size(); ++pi) {
+          if (static_cast<std::size_t>(pairs[pi].first) != k) continue;
+          multipletests(pair_p[pi], opt.alpha, opt.correction, qcol, rej);
+          for (std::size_t u = 0; u < U; ++u) {
+            const double pv = pair_p[pi][u];
+            p_max[u] = std::isnan(pv) || std::isnan(p_max[u]) ? kNaN : std::max(p_max[u], pv);
+            q_max[u] =
+                std::isnan(qcol[u]) || std::isnan(q_max[u]) ? kNaN : std::max(q_max[u], qcol[u]);
+            all_reject[u] &= rej[u];
+          }
+        }
         for (std::size_t u = 0; u < U; ++u) {
-          const double pv = pair_p[pi][u];
-          p_max[u] = std::isnan(pv) || std::isnan(p_max[u]) ? kNaN : std::max(p_max[u], pv);
-          q_max[u] =
-              std::isnan(qcol[u]) || std::isnan(q_max[u]) ? kNaN : std::max(q_max[u], qcol[u]);
-          all_reject[u] &= rej[u];
+          p_out[u * Tn + k] = p_max[u];
+          q_out[u * Tn + k] = q_max[u];
         }
       }
       for (std::size_t u = 0; u < U; ++u) {
-        r.p.data<double>()[u * Tn + k] = p_max[u];
-        q_out[u * Tn + k] = q_max[u];
+        const std::size_t o = u * Tn + k;
+        sel[o] = all_reject[u] && t_in[o] > 0 && static_cast<double>(dp_in[o]) >= opt.min_dprime;
       }
     }
-    for (std::size_t u = 0; u < U; ++u) {
-      const std::size_t o = u * Tn + k;
-      sel[o] = all_reject[u] && t_in[o] > 0 && static_cast<double>(dp_in[o]) >= opt.min_dprime;
-    }
-  }
+  });
   return r;
 }
 
