@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <utility>
@@ -87,6 +89,44 @@ void correct_sorted(std::span<const double> p, double alpha, Correction method, 
     if (q[i] > 1) q[i] = 1;
 }
 
+// Sorts (p, index) pairs by p, ties in index order (the order of a stable argsort). Large
+// families use an LSD radix sort on the bit patterns, which order like the values for p ≥ 0
+// (−0 is mapped to +0); it is stable, so ties keep their index order.
+void sort_by_p(std::vector<std::pair<double, std::size_t>>& items) {
+  constexpr std::size_t kRadixMin = 1
+                                    << 14;  // below: std::sort (the 65536-bucket passes cost more)
+  if (items.size() < kRadixMin) {
+    std::sort(items.begin(), items.end());
+    return;
+  }
+  const std::size_t n = items.size();
+  std::vector<std::uint64_t> key(n), key_tmp(n);
+  std::vector<std::pair<double, std::size_t>> tmp(n);
+  constexpr int kDigits = 4;
+  constexpr std::size_t kBuckets = 1 << 16;
+  std::vector<std::size_t> count(kDigits * kBuckets, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = items[i].first == 0.0 ? 0.0 : items[i].first;
+    std::uint64_t k;
+    std::memcpy(&k, &v, sizeof k);
+    key[i] = k;
+    for (int d = 0; d < kDigits; ++d) count[d * kBuckets + ((k >> (16 * d)) & 0xFFFF)] += 1;
+  }
+  for (int d = 0; d < kDigits; ++d) {
+    std::size_t* c = count.data() + d * kBuckets;
+    if (*std::max_element(c, c + kBuckets) == n) continue;  // one bucket: order unchanged
+    std::size_t sum = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) sum += std::exchange(c[b], sum);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t dst = c[(key[i] >> (16 * d)) & 0xFFFF]++;
+      tmp[dst] = items[i];
+      key_tmp[dst] = key[i];
+    }
+    items.swap(tmp);
+    key.swap(key_tmp);
+  }
+}
+
 }  // namespace
 
 Correction parse_correction(std::string_view name) {
@@ -131,8 +171,7 @@ void multipletests(std::span<const double> p, double alpha, Correction method,
   check(alpha >= 0 && alpha <= 1, "multipletests: alpha ", alpha, " is outside [0, 1]");
   // (p, index) pairs sorted by p, then index: the order of a stable sort by p, which reproduces
   // statsmodels' argsort results exactly (ties get identical corrected values and decisions
-  // whatever their order). Sorting the pairs themselves is much faster than an indirect
-  // stable sort on large families (800 000 units).
+  // whatever their order). Much faster than an indirect stable sort on 800 000-unit families.
   std::vector<std::pair<double, std::size_t>> order;
   order.reserve(p.size());
   for (std::size_t i = 0; i < p.size(); ++i) {
@@ -145,7 +184,7 @@ void multipletests(std::span<const double> p, double alpha, Correction method,
           " is outside [0, 1]");
     order.emplace_back(p[i], i);
   }
-  std::sort(order.begin(), order.end());
+  sort_by_p(order);
   std::vector<double> sorted(order.size()), q(order.size());
   std::vector<std::uint8_t> rej(order.size());
   for (std::size_t k = 0; k < order.size(); ++k) sorted[k] = order[k].first;

@@ -290,8 +290,36 @@ SelectivityResult compute_selectivity(const Tensor& activations, std::span<const
   const float* dp_in = r.dprime.data<float>();
   auto* sel = r.selective.data<std::uint8_t>();
   double* p_out = r.p.data<double>();
-  // Targets are independent (each writes its own column), so they run in parallel; each
-  // correction is computed as before, so results do not depend on the thread count.
+  const auto n_pairs = static_cast<std::int64_t>(pairs.size());
+  // Each: the maximum p over a target's comparisons first; then every (target, other)
+  // correction in parallel, its q overwriting that pair's p; then per target the maximum q and
+  // the conjunction of rejections, folded in pair order. Every value is computed the same way
+  // whatever the thread count.
+  std::vector<std::vector<std::uint8_t>> pair_reject(pairs.size());
+  if (opt.criterion == Criterion::Each) {
+    parallel_for(0, static_cast<std::int64_t>(Tn), 1, [&](std::int64_t k0, std::int64_t k1) {
+      for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
+        std::vector<double> p_max(U, -1.0);
+        for (std::size_t pi = 0; pi < pairs.size(); ++pi) {
+          if (static_cast<std::size_t>(pairs[pi].first) != k) continue;
+          for (std::size_t u = 0; u < U; ++u) {
+            const double pv = pair_p[pi][u];
+            p_max[u] = std::isnan(pv) || std::isnan(p_max[u]) ? kNaN : std::max(p_max[u], pv);
+          }
+        }
+        for (std::size_t u = 0; u < U; ++u) p_out[u * Tn + k] = p_max[u];
+      }
+    });
+    parallel_for(0, n_pairs, 1, [&](std::int64_t i0, std::int64_t i1) {
+      std::vector<double> qcol(U);
+      for (auto pi = static_cast<std::size_t>(i0); pi < static_cast<std::size_t>(i1); ++pi) {
+        pair_reject[pi].resize(U);
+        multipletests(pair_p[pi], opt.alpha, opt.correction, qcol, pair_reject[pi]);
+        pair_p[pi].swap(qcol);  // pair_p[pi] now holds q
+      }
+    });
+  }
+  // Targets are independent (each writes its own column), so they run in parallel.
   parallel_for(0, static_cast<std::int64_t>(Tn), 1, [&](std::int64_t k0, std::int64_t k1) {
     std::vector<double> col(U), qcol(U);
     std::vector<std::uint8_t> rej(U);
@@ -302,22 +330,16 @@ SelectivityResult compute_selectivity(const Tensor& activations, std::span<const
         multipletests(col, opt.alpha, opt.correction, qcol, rej);
         for (std::size_t u = 0; u < U; ++u) q_out[u * Tn + k] = qcol[u], all_reject[u] = rej[u];
       } else {
-        std::vector<double> p_max(U, -1.0), q_max(U, -1.0);
+        std::vector<double> q_max(U, -1.0);
         for (std::size_t pi = 0; pi < pairs.size(); ++pi) {
           if (static_cast<std::size_t>(pairs[pi].first) != k) continue;
-          multipletests(pair_p[pi], opt.alpha, opt.correction, qcol, rej);
+          const std::vector<double>& q = pair_p[pi];
           for (std::size_t u = 0; u < U; ++u) {
-            const double pv = pair_p[pi][u];
-            p_max[u] = std::isnan(pv) || std::isnan(p_max[u]) ? kNaN : std::max(p_max[u], pv);
-            q_max[u] =
-                std::isnan(qcol[u]) || std::isnan(q_max[u]) ? kNaN : std::max(q_max[u], qcol[u]);
-            all_reject[u] &= rej[u];
+            q_max[u] = std::isnan(q[u]) || std::isnan(q_max[u]) ? kNaN : std::max(q_max[u], q[u]);
+            all_reject[u] &= pair_reject[pi][u];
           }
         }
-        for (std::size_t u = 0; u < U; ++u) {
-          p_out[u * Tn + k] = p_max[u];
-          q_out[u * Tn + k] = q_max[u];
-        }
+        for (std::size_t u = 0; u < U; ++u) q_out[u * Tn + k] = q_max[u];
       }
       for (std::size_t u = 0; u < U; ++u) {
         const std::size_t o = u * Tn + k;
