@@ -180,8 +180,7 @@ std::string joined(const std::vector<std::string>& items) {
 int run_selectivity(const std::vector<std::string>& argv) {
   Args args(
       "selectivity",
-      "repscope selectivity --acts DIR|FILE.npy (--labels labels.csv | --stimuli DIR) --out DIR "
-      "[options]",
+      "--acts DIR|FILE.npy (--labels labels.csv | --stimuli DIR) --out DIR [options]",
       "Tests every unit of every layer for category selectivity: for each target domain a\n"
       "two-sample t-test against each other domain (each: a conjunction, Prince et al. 2024) or\n"
       "against all other images (pooled), corrected over units; d', SI, CSI per unit.\n"
