@@ -21,7 +21,7 @@ the comparison is conservative for repscope. Both Python sides decode and prepro
 and torchvision transforms in the same process and thread budget.
 
   .venv/bin/python bench/cpu_vs_torch.py --repscope build/h-cpubench/repscope          # full
-  .venv/bin/python bench/cpu_vs_torch.py --repscope build/h-cpubench/repscope --quick  # ~2 min
+  .venv/bin/python bench/cpu_vs_torch.py --repscope build/h-cpubench/repscope --quick  # ~4 min; ~2.5 with --threads 2
 """
 import argparse
 import json
