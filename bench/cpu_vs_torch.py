@@ -20,8 +20,9 @@ written (their import, model construction, weight load and session creation are 
 the comparison is conservative for repscope. Both Python sides decode and preprocess with Pillow
 and torchvision transforms in the same process and thread budget.
 
-  .venv/bin/python bench/cpu_vs_torch.py --repscope build/h-cpubench/repscope          # full
-  .venv/bin/python bench/cpu_vs_torch.py --repscope build/h-cpubench/repscope --quick  # ~4 min; ~2.5 with --threads 2
+  B=$(bench/fetch_openblas.sh)   # optimised BLAS for the torch runs only (see bench/README.md)
+  .venv/bin/python bench/cpu_vs_torch.py --repscope build/h-cpubench/repscope --torch-blas "$B"
+  .venv/bin/python bench/cpu_vs_torch.py --repscope build/h-cpubench/repscope --torch-blas "$B" --quick  # ~4 min; ~2.5 with --threads 2
 """
 import argparse
 import json
