@@ -107,7 +107,10 @@ bool Args::get_flag(const std::string& name) const { return values_.contains(nam
 
 std::string Args::help() const {
   std::ostringstream out;
-  out << "usage: repscope " << command_ << " " << usage_ << "\n\n" << description_ << "\n";
+  // Commands give their synopsis with or without the "repscope <command>" prefix.
+  const std::string prefix = "repscope " + command_;
+  const std::string synopsis = usage_.starts_with(prefix) ? usage_ : prefix + " " + usage_;
+  out << "usage: " << synopsis << "\n\n" << description_ << "\n";
   if (!pos_metavar_.empty()) out << "\narguments:\n  " << pos_metavar_ << "\n      " << pos_help_ << "\n";
   if (!order_.empty()) out << "\noptions:\n";
   for (const auto& name : order_) {

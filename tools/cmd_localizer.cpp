@@ -56,6 +56,7 @@ int run_localizer_command(const std::vector<std::string>& argv) {
       .option("device", "D", "cpu or cuda", "cpu")
       .option("on-error", "E", "an unreadable image: stop or skip (listed in the manifest)", "stop")
       .flag("keep-activations", "keep DIR/activations/*.npy (removed after the run otherwise)")
+      .flag("unit-arrays", "also write per-unit arrays DIR/<layer>/{t,p,q,dprime,si,csi,selective}.npy")
       .flag("no-report", "do not write DIR/report.html")
       .flag("allow-unused", "warn about (instead of rejecting) unused tensors in --weights")
       .flag("quiet", "no progress output");
@@ -83,10 +84,12 @@ int run_localizer_command(const std::vector<std::string>& argv) {
   check(opt.batch > 0, "--batch must be positive, got ", opt.batch);
   opt.on_error = pipeline::parse_on_error(args.get("on-error"));
   opt.keep_activations = args.get_flag("keep-activations");
+  opt.unit_arrays = args.get_flag("unit-arrays");
   opt.report = !args.get_flag("no-report");
   opt.quiet = args.get_flag("quiet");
   const auto result = pipeline::run_localizer(opt);
-  std::cout << "wrote " << (opt.out_dir / "selectivity_summary.csv").string() << "\n";
+  std::cout << "wrote " << (opt.out_dir / "selectivity_summary.csv").string()
+            << " (+ selectivity_layers.csv, selectivity_consistency.csv)\n";
   if (!result.report.empty()) std::cout << "report: " << result.report.string() << "\n";
   return 0;
 }

@@ -23,64 +23,6 @@ Unit parse_unit(const std::string& name) {
   fail("--unit: '", name, "' is not one of element, channel");
 }
 
-int channel_axis_of(const Shape& shape) {
-  return shape.size() == 3 ? 2 : 1;  // [N, T, E]: width; [N, C, H, W] and [N, C]: C
-}
-
-std::vector<LayerSummary> summarize_layer(const std::string& layer,
-                                          const stats::SelectivityResult& r, const Shape& shape,
-                                          int channel_axis) {
-  const int t_count = r.num_targets();
-  const auto channel = stats::unit_channels(shape, channel_axis);
-  const std::int64_t n_channels = shape[static_cast<std::size_t>(channel_axis)];
-  const auto* sel = r.selective.data<std::uint8_t>();
-  const float* dprime = r.dprime.data<float>();
-  const float* csi = r.csi.data<float>();
-  std::vector<LayerSummary> rows;
-  for (int k = 0; k < t_count; ++k) {
-    LayerSummary s;
-    s.layer = layer;
-    s.category = r.target_name(k);
-    s.n_units = r.units;
-    s.channels = n_channels;
-    double sum_d = 0, sum_c = 0;
-    std::int64_t n_c = 0;
-    std::vector<std::uint8_t> has(static_cast<std::size_t>(n_channels), 0);
-    for (std::int64_t u = 0; u < r.units; ++u) {
-      const std::int64_t i = u * t_count + k;
-      if (sel[i] == 0) continue;
-      s.n_selective += 1;
-      sum_d += dprime[i];
-      if (!std::isnan(csi[i])) {
-        sum_c += csi[i];
-        n_c += 1;
-      }
-      has[static_cast<std::size_t>(channel[static_cast<std::size_t>(u)])] = 1;
-    }
-    for (auto h : has) s.channels_with_selective += h;
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    s.proportion =
-        r.units > 0 ? static_cast<double>(s.n_selective) / static_cast<double>(r.units) : nan;
-    s.mean_dprime = s.n_selective > 0 ? sum_d / static_cast<double>(s.n_selective) : nan;
-    s.mean_csi = n_c > 0 ? sum_c / static_cast<double>(n_c) : nan;
-    rows.push_back(s);
-  }
-  return rows;
-}
-
-void write_selectivity_summary(const fs::path& path, const std::vector<LayerSummary>& rows) {
-  std::string text =
-      "layer,category,proportion,n_units,n_selective,mean_dprime_selective,mean_csi_selective,"
-      "channels,channels_with_selective\n";
-  for (const auto& s : rows) {
-    text += csv_field(s.layer) + "," + csv_field(s.category) + "," + csv_number(s.proportion) +
-            "," + std::to_string(s.n_units) + "," + std::to_string(s.n_selective) + "," +
-            csv_number(s.mean_dprime) + "," + csv_number(s.mean_csi) + "," +
-            std::to_string(s.channels) + "," + std::to_string(s.channels_with_selective) + "\n";
-  }
-  write_text_file_atomic(path, text);
-}
-
 LocalizerResult run_localizer(const LocalizerOptions& opt) {
   // Everything checkable is checked before the model runs.
   const StimulusSet set = scan_stimulus_folders(opt.stimuli, opt.domains);
@@ -101,18 +43,20 @@ LocalizerResult run_localizer(const LocalizerOptions& opt) {
 
   const std::vector<int> image_domain = kept_domains(set, extracted.kept);
   LocalizerResult result;
+  stats::LayerAnalysisOptions analysis;  // the same per-layer analysis as `repscope selectivity`
+  analysis.selectivity = opt.selectivity;
+  analysis.write_unit_arrays = opt.unit_arrays;
+  stats::SelectivityTables tables(opt.out_dir, analysis);
   cli::Progress progress("selectivity", static_cast<std::int64_t>(extracted.layers.size()),
                          opt.quiet);
   for (const auto& layer : extracted.layers) {
-    const Tensor acts = map_npy(layer.file);
-    const auto sel = stats::compute_selectivity(acts, image_domain, set.domains, opt.selectivity);
-    auto rows = summarize_layer(layer.name, sel, acts.shape(), channel_axis_of(acts.shape()));
-    result.rows.insert(result.rows.end(), rows.begin(), rows.end());
+    tables.add_layer(layer.name, map_npy(layer.file), image_domain, set.domains);
     progress.advance();
   }
   progress.finish();
+  tables.write();
+  result.layers = tables.layers();
 
-  write_selectivity_summary(opt.out_dir / "selectivity_summary.csv", result.rows);
   write_stimuli_csv(opt.out_dir / "stimuli.csv", set, extracted.kept);
 
   Json manifest = Json::object();
