@@ -389,3 +389,82 @@ TEST(DeltaRsa, TablesMatchTheStatsLibrary) {
   EXPECT_NE(r.output.find("no row for layer 'layer1' and target 'semantic'"), std::string::npos)
       << r.output;
 }
+
+// The study's pipeline end to end on the generated set: distractor conditions → saliency targets
+// (per condition, from the edited images) and a semantic target (the bases' embeddings) →
+// `repscope rsa` per condition on a random-init network → `repscope delta-rsa`. Every r is
+// recomputed with the stats library from the written layer RDMs, and every ΔRSA from those.
+TEST(DeltaRsa, EndToEndThroughRepscopeRsa) {
+  const Fixture f = make_fixture();
+  auto r = test::run_cli(command(f, "conds", "--quiet"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // `distractors` writes the unedited bases it completed as the baseline (b4 has no match).
+  for (const char* b : {"b0.png", "b1.png", "b2.png", "b3.png"})
+    ASSERT_TRUE(fs::exists(f.dir / "conds" / "baseline" / b)) << b;
+  std::vector<std::vector<float>> semantic(f.eb.begin(), f.eb.begin() + 4);
+  write_rows(f.dir / "semantic.npy", semantic);
+
+  const std::vector<std::string> conditions = {"baseline", "control", "salient", "semantic",
+                                               "semantic_salient"};
+  const std::vector<std::string> layers = {"layer1", "layer4"};
+  std::map<std::string, double> r_of;  // "cond/layer/target" -> r from the stats library
+  std::string delta_args = "delta-rsa --out " + test::quote((f.dir / "delta").string());
+  for (const auto& cond : conditions) {
+    const fs::path images = f.dir / "conds" / cond;
+    ASSERT_TRUE(fs::is_directory(images)) << cond;
+    // Same file name in every condition, so the target is "saliency" throughout (names = stems).
+    fs::create_directories(f.dir / ("sal_" + cond));
+    const fs::path sal = f.dir / ("sal_" + cond) / "saliency.npy";
+    r = test::run_cli("saliency " + test::quote(images.string()) + " --out " +
+                      test::quote((f.dir / ("maps_" + cond)).string()) + " --features " +
+                      test::quote(sal.string()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const fs::path out = f.dir / ("rsa_" + cond);
+    r = test::run_cli(
+        "rsa --model resnet18 --random-init 1 --images " + test::quote(images.string()) +
+        " --targets " + test::quote(sal.string() + "," + (f.dir / "semantic.npy").string()) +
+        " --layers layer1,layer4 --perm 0 --no-report --quiet --out " + test::quote(out.string()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const Tensor sal_features = read_npy(sal);
+    ASSERT_EQ(sal_features.dim(0), 4) << cond;
+    const auto sal_rdm = stats::compute_rdm(sal_features, stats::RdmMetric::Cosine);
+    const auto sem_rdm =
+        stats::compute_rdm(read_npy(f.dir / "semantic.npy"), stats::RdmMetric::Cosine);
+    for (const auto& layer : layers) {
+      const Tensor rdm_t = read_npy(out / ("rdm_" + layer + ".npy")).to(DType::F64);
+      ASSERT_EQ(rdm_t.shape(), (Shape{4, 4}));  // stored square; compare the upper triangle
+      std::vector<double> rdm;
+      for (int i = 0; i < 4; ++i)
+        for (int j = i + 1; j < 4; ++j) rdm.push_back(rdm_t.data<double>()[i * 4 + j]);
+      ASSERT_EQ(rdm.size(), 6u);
+      r_of[cond + "/" + layer + "/saliency"] =
+          stats::compare_rdms(rdm, sal_rdm, stats::CompareMethod::Spearman);
+      r_of[cond + "/" + layer + "/semantic"] =
+          stats::compare_rdms(rdm, sem_rdm, stats::CompareMethod::Spearman);
+    }
+    // rsa.csv holds exactly those values.
+    const auto t = report::CsvTable::read(out / "rsa.csv");
+    for (std::size_t i = 0; i < t.rows(); ++i) {
+      const std::string key =
+          cond + "/" + t.text(i, t.column("layer")) + "/" + t.text(i, t.column("target"));
+      ASSERT_TRUE(r_of.count(key)) << key;
+      const double want = r_of.at(key);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(t.number(i, t.column("r")))) << key;
+      } else {
+        EXPECT_NEAR(t.number(i, t.column("r")), want, 1e-12) << key;
+      }
+    }
+    delta_args += " --run " + test::quote("rn18:" + cond + "=" + out.string());
+  }
+  r = test::run_cli(delta_args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto d = report::CsvTable::read(f.dir / "delta" / "delta_rsa.csv");
+  EXPECT_EQ(d.rows(), 4u * 2u * 2u);  // conditions × layers × targets
+  for (std::size_t i = 0; i < d.rows(); ++i) {
+    const std::string cond = d.text(i, d.column("condition"));
+    const std::string tail = d.text(i, d.column("layer")) + "/" + d.text(i, d.column("target"));
+    const double rc = r_of.at(cond + "/" + tail), rb = r_of.at("baseline/" + tail);
+    EXPECT_NEAR(d.number(i, d.column("delta")), rc - rb, 1e-12) << cond << " " << tail;
+  }
+}
