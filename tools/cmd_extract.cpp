@@ -6,6 +6,8 @@
 #include "nn/parallel.h"
 #include "tools/args.h"
 #include "tools/command.h"
+#include "tools/model_options.h"
+#include "tools/pipeline/device.h"
 #include "tools/pipeline/extract.h"
 
 namespace fs = std::filesystem;
@@ -27,10 +29,8 @@ int run_extract(const std::vector<std::string>& argv) {
             "last\ncomplete batch when rerun with the same settings (--no-resume starts over).",
             "repscope extract --model resnet50 --weights resnet50.safetensors --images floc/ "
             "--layers paper1 --out acts/");
-  args.option("model", "M", "model name, or auto to infer it from --weights", "auto")
-      .option("weights", "FILE", "safetensors weights")
-      .option("random-init", "SEED", "untrained model initialised as the reference does")
-      .option("images", "DIR|LIST", "image folder (recursive) or a text file of paths")
+  add_model_options(args);
+  args.option("images", "DIR|LIST", "image folder (recursive) or a text file of paths")
       .option("layers", "SPEC",
               "names, globs, presets (all, blocks, leaves, paper1), comma-separated")
       .option("out", "DIR", "output folder")
@@ -49,17 +49,11 @@ int run_extract(const std::vector<std::string>& argv) {
               "manifest)",
               "stop")
       .flag("no-resume", "start over even when an interrupted run of the same settings exists")
-      .flag("allow-unused", "warn about (instead of rejecting) unused tensors in --weights")
       .flag("quiet", "no progress output");
   if (!args.parse(argv)) return 0;
   set_num_threads(static_cast<int>(args.get_int("threads")));
   pipeline::ExtractOptions opt;
-  opt.source.model = args.get("model");
-  if (auto w = args.get_optional("weights")) opt.source.weights = fs::path(*w);
-  if (args.get_optional("random-init")) {
-    opt.source.random_seed = static_cast<std::uint64_t>(args.get_int("random-init"));
-  }
-  opt.source.allow_unused = args.get_flag("allow-unused");
+  opt.source = model_source(args);
   opt.out_dir = args.require("out");
   opt.batch = args.get_int("batch");
   opt.dtype = parse_dtype(args.get("dtype"), "--dtype");
@@ -71,6 +65,8 @@ int run_extract(const std::vector<std::string>& argv) {
   opt.quiet = args.get_flag("quiet");
   opt.device = args.get("device");
   opt.precision = args.get("precision");
+  // Settings that cannot work are reported before anything touches the disk.
+  pipeline::parse_compute_device(opt.device, opt.precision);
   opt.images = pipeline::list_images(args.require("images"));
   pipeline::run_extraction(opt);
   return 0;

@@ -7,6 +7,7 @@
 #include "nn/parallel.h"
 #include "tools/args.h"
 #include "tools/command.h"
+#include "tools/model_options.h"
 #include "tools/pipeline/localizer.h"
 
 namespace fs = std::filesystem;
@@ -32,10 +33,8 @@ int run_localizer_command(const std::vector<std::string>& argv) {
       "repscope localizer --model resnet18 --random-init 1 --stimuli floc/ --out loc-r18/\n"
       "  repscope localizer --model resnet50 --weights resnet50.safetensors --stimuli stim/ "
       "--unit channel --out loc-r50/");
-  args.option("model", "M", "model name, or auto to infer it from --weights", "auto")
-      .option("weights", "FILE", "safetensors weights")
-      .option("random-init", "SEED", "untrained model with seeded random weights")
-      .option("stimuli", "DIR", "folder with one sub-folder of images per category")
+  add_model_options(args);
+  args.option("stimuli", "DIR", "folder with one sub-folder of images per category")
       .option("domains", "MAP",
               "category -> domain map: auto, floc, lu-wang-2025, folders, or a CSV "
               "(category,domain[,role])",
@@ -58,18 +57,12 @@ int run_localizer_command(const std::vector<std::string>& argv) {
       .flag("keep-activations", "keep DIR/activations/*.npy (removed after the run otherwise)")
       .flag("unit-arrays", "also write per-unit arrays DIR/<layer>/{t,p,q,dprime,si,csi,selective}.npy")
       .flag("no-report", "do not write DIR/report.html")
-      .flag("allow-unused", "warn about (instead of rejecting) unused tensors in --weights")
       .flag("quiet", "no progress output");
   if (!args.parse(argv)) return 0;
   set_num_threads(static_cast<int>(args.get_int("threads")));
   pipeline::check_device(args.get("device"));
   pipeline::LocalizerOptions opt;
-  opt.source.model = args.get("model");
-  if (auto w = args.get_optional("weights")) opt.source.weights = fs::path(*w);
-  if (args.get_optional("random-init")) {
-    opt.source.random_seed = static_cast<std::uint64_t>(args.get_int("random-init"));
-  }
-  opt.source.allow_unused = args.get_flag("allow-unused");
+  opt.source = model_source(args);
   opt.stimuli = args.require("stimuli");
   opt.domains = args.get("domains");
   opt.layers = args.get("layers");

@@ -7,6 +7,7 @@
 #include "nn/parallel.h"
 #include "tools/args.h"
 #include "tools/command.h"
+#include "tools/model_options.h"
 #include "tools/pipeline/rsa.h"
 
 namespace fs = std::filesystem;
@@ -41,10 +42,8 @@ int run_rsa_command(const std::vector<std::string>& argv) {
       "DIR/report.html.",
       "repscope rsa --model resnet50 --weights resnet50.safetensors --images stim/ "
       "--targets it.npy,v4.npy --out rsa-r50/ --perm 5000");
-  args.option("model", "M", "model name, or auto to infer it from --weights", "auto")
-      .option("weights", "FILE", "safetensors weights")
-      .option("random-init", "SEED", "untrained model with seeded random weights")
-      .option("images", "DIR|LIST", "image folder (recursive) or a text file of paths")
+  add_model_options(args);
+  args.option("images", "DIR|LIST", "image folder (recursive) or a text file of paths")
       .option("targets", "FILES", "comma-separated target .npy files")
       .option("layers", "SPEC", "layer names, globs or presets (all, blocks, leaves, paper1)",
               "blocks")
@@ -67,18 +66,12 @@ int run_rsa_command(const std::vector<std::string>& argv) {
       .flag("no-mds", "do not write mds_<layer>.csv")
       .flag("keep-activations", "keep DIR/activations/*.npy (removed after the run otherwise)")
       .flag("no-report", "do not write DIR/report.html")
-      .flag("allow-unused", "warn about (instead of rejecting) unused tensors in --weights")
       .flag("quiet", "no progress output");
   if (!args.parse(argv)) return 0;
   set_num_threads(static_cast<int>(args.get_int("threads")));
   pipeline::check_device(args.get("device"));
   pipeline::RsaOptions opt;
-  opt.source.model = args.get("model");
-  if (auto w = args.get_optional("weights")) opt.source.weights = fs::path(*w);
-  if (args.get_optional("random-init")) {
-    opt.source.random_seed = static_cast<std::uint64_t>(args.get_int("random-init"));
-  }
-  opt.source.allow_unused = args.get_flag("allow-unused");
+  opt.source = model_source(args);
   opt.targets = split_paths(args.require("targets"));
   opt.layers = args.get("layers");
   opt.metric = stats::parse_rdm_metric(args.get("metric"));
