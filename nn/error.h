@@ -29,6 +29,8 @@ template <typename... Args>
 }
 
 // check(cond, "...", ...): throws Error when cond is false. For user-facing validation.
+// The message arguments are evaluated even when cond holds: never pass one that is only valid
+// on failure (v.front() of a possibly empty v); write `if (!cond) fail(...)` then.
 template <typename... Args>
 void check(bool condition, const Args&... args) {
   if (!condition) throw Error(str(args...));

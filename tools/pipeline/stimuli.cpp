@@ -49,9 +49,10 @@ StimulusSet scan_stimulus_folders(const fs::path& dir, const std::string& domain
     set.categories.push_back(label.substr(0, slash));
     counts[set.categories.back()] += 1;
   }
-  check(loose.empty(), "--stimuli ", dir.string(),
-        ": images must sit in one folder per category, but ", loose.size(),
-        " lie directly in it (e.g. ", loose.front(), ")");
+  if (!loose.empty()) {  // not check(): its message arguments are evaluated eagerly
+    fail("--stimuli ", dir.string(), ": images must sit in one folder per category, but ",
+         loose.size(), " lie directly in it (e.g. ", loose.front(), ")");
+  }
   for (const auto& [folder, n] : counts) set.folders.push_back(folder);
 
   std::vector<std::string> small;
