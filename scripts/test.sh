@@ -13,7 +13,8 @@ jobs=${REPSCOPE_JOBS:-$(nproc)}
 
 bash scripts/install-deps.sh
 bash scripts/setup-python.sh
-export REPSCOPE_REQUIRE_PYTHON=1   # a missing reference environment fails tests instead of skipping them
+export REPSCOPE_REQUIRE_PYTHON=1     # a missing reference environment fails tests instead of skipping them
+export REPSCOPE_REQUIRE_CHROMIUM=1   # likewise the report-rendering test (chromium comes from install-deps)
 
 if [ "$quick" = 0 ]; then
   echo "== sanitizers (ASan + UBSan)"
