@@ -12,6 +12,7 @@
 #include "io/npy.h"
 #include "nn/error.h"
 #include "nn/tensor.h"
+#include "tests/support/test_env.h"
 
 namespace repscope::test {
 
@@ -52,14 +53,6 @@ inline PixelDiff pixel_diff(const Image& a, const Image& b) {
     if (x > d.max_abs) d.max_abs = x;
   }
   return d;
-}
-
-inline std::vector<std::string> read_lines(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) lines.push_back(line);
-  return lines;
 }
 
 }  // namespace repscope::test

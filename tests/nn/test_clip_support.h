@@ -30,15 +30,6 @@ inline void run_ref_clip(const std::filesystem::path& dir, const std::string& ar
   ASSERT_EQ(r.exit_code, 0) << r.output;
 }
 
-inline std::vector<std::string> read_lines(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
 // max|ours - ref| / max|ref|; shapes must match.
 inline double relative_error(const Tensor& ours, const Tensor& ref) {
   EXPECT_EQ(ours.numel(), ref.numel());

@@ -19,15 +19,6 @@
 
 namespace repscope::test {
 
-inline std::vector<std::string> read_lines(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
-
 // max |a - b| / max |b| (b the reference).
 inline double relative_max_error(const Tensor& ours, const Tensor& ref) {
   const float* a = ours.data<float>();

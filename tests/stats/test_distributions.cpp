@@ -15,19 +15,6 @@
 namespace repscope::stats {
 namespace {
 
-std::vector<std::vector<double>> read_rows(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::vector<std::vector<double>> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::vector<double> row;
-    for (std::string f; fields >> f;) row.push_back(std::strtod(f.c_str(), nullptr));
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 double rel_err(double ours, double ref) {
   if (ours == ref) return 0;
   return std::fabs(ours - ref) / std::fabs(ref);
@@ -38,7 +25,7 @@ constexpr double kSmallestNormal = std::numeric_limits<double>::min();
 void check_student_t_sf(const std::filesystem::path& dir) {
   double worst_mp = 0, worst_scipy = 0;
   int compared = 0;
-  for (const auto& r : read_rows(dir / "t_sf.txt")) {
+  for (const auto& r : test::read_number_rows(dir / "t_sf.txt")) {
     const double t = r[0], df = r[1], scipy = r[2], mp = r[3];
     const double ours = student_t_sf(t, df);
     if (mp < 1e-300) {  // below scipy's and our normal range: just no garbage
@@ -65,7 +52,7 @@ void check_student_t_sf(const std::filesystem::path& dir) {
 
 void check_incomplete_beta(const std::filesystem::path& dir) {
   double worst = 0;
-  for (const auto& r : read_rows(dir / "beta.txt")) {
+  for (const auto& r : test::read_number_rows(dir / "beta.txt")) {
     const double a = r[0], b = r[1], x = r[2];
     const BetaTails ours = incomplete_beta(a, b, x, 1.0 - x);
     for (auto [got, want] : {std::pair{ours.lower, r[3]}, std::pair{ours.upper, r[4]}}) {
@@ -80,7 +67,7 @@ void check_incomplete_beta(const std::filesystem::path& dir) {
 }
 
 void check_normal(const std::filesystem::path& dir) {
-  for (const auto& r : read_rows(dir / "norm.txt")) {
+  for (const auto& r : test::read_number_rows(dir / "norm.txt")) {
     const double z = r[0];
     for (auto [got, want] : {std::pair{normal_sf(z), r[1]}, std::pair{normal_cdf(z), r[2]}}) {
       if (want < kSmallestNormal) {

@@ -16,19 +16,6 @@
 namespace repscope::stats {
 namespace {
 
-std::vector<std::vector<double>> read_rows(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::vector<std::vector<double>> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::vector<double> row;
-    for (std::string f; fields >> f;) row.push_back(std::strtod(f.c_str(), nullptr));
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 // NaN must match NaN, infinities must match exactly, finite values within `rel` (relative)
 // or `abs` (absolute, for values near zero).
 void expect_close(double got, double want, double rel, double abs, const std::string& what) {
@@ -49,7 +36,7 @@ struct Case {
 };
 std::vector<Case> read_cases(const std::filesystem::path& path) {
   std::vector<Case> cases;
-  for (const auto& r : read_rows(path)) {
+  for (const auto& r : test::read_number_rows(path)) {
     const auto n1 = static_cast<std::size_t>(r[0]), n2 = static_cast<std::size_t>(r[1]);
     Case c;
     c.a.assign(r.begin() + 2, r.begin() + 2 + static_cast<long>(n1));

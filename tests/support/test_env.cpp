@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <sys/wait.h>
 
 namespace repscope::test {
@@ -55,6 +57,28 @@ CommandResult run_command(const std::string& command_line) {
 
 CommandResult run_python(const std::string& script, const std::string& args) {
   return run_command(quote(python()) + " " + quote((source_dir() / "tests/python" / script).string()) + " " + args);
+}
+
+std::vector<std::string> read_lines(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << path;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::vector<double>> read_number_rows(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << path;
+  std::vector<std::vector<double>> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::vector<double> row;
+    for (std::string f; fields >> f;) row.push_back(std::strtod(f.c_str(), nullptr));
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 CommandResult run_cli(const std::string& args) { return run_command(quote(REPSCOPE_CLI) + " " + args); }

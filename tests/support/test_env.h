@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace repscope::test {
 
@@ -35,5 +36,10 @@ CommandResult run_python(const std::string& script, const std::string& args);
 // Runs the repscope CLI with the given argument string.
 CommandResult run_cli(const std::string& args);
 std::string quote(const std::string& s);
+
+// The non-empty lines of a text file (tap lists written by the reference scripts).
+std::vector<std::string> read_lines(const std::filesystem::path& path);
+// A whitespace-separated table of numbers, one row per line ("nan"/"inf" allowed).
+std::vector<std::vector<double>> read_number_rows(const std::filesystem::path& path);
 
 }  // namespace repscope::test
