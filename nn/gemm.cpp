@@ -1,85 +1,296 @@
+// The GEMM driver: kernel selection, packing, cache blocking and the parallel split.
+//
+// Blocking (BLIS order, with both operands packed in full up front): for each k block of kKc
+// steps, for each block of A panels (≈ kMcRows rows, kept in L2), for each B panel (kKc × nr,
+// kept in L1), for each A panel in the block: one micro-kernel call. C tiles are re-read once
+// per k block. Neither the k blocking nor the kernel's accumulation order depends on how m and
+// n are split, which is what makes every split (and every thread count) give the same bits.
 #include "nn/gemm.h"
 
-// GCC 12 reports false "may be used uninitialized" warnings inside its AVX-512 intrinsics when
-// Eigen's GEMM kernels are inlined here (-march=native on AVX-512 machines).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
-#include <Eigen/Core>
-
+#include "nn/error.h"
+#include "nn/gemm/kernel.h"
 #include "nn/parallel.h"
 
 namespace repscope {
 namespace {
 
-using Stride = Eigen::OuterStride<>;
-template <int Order>
-using ConstMap =
-    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Stride>;
-using OutMap =
-    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Stride>;
+using gemm_detail::KernelInfo;
+using gemm_detail::TileArgs;
 
-// A row-major matrix stored transposed is a column-major map of the logical matrix.
-template <int OrderA, int OrderB>
-void gemm_eigen(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-                const float* b, std::int64_t ldb, float* c, std::int64_t ldc, bool accumulate) {
-  ConstMap<OrderA> ma(a, m, k, Stride(lda));
-  ConstMap<OrderB> mb(b, k, n, Stride(ldb));
-  OutMap mc(c, m, n, Stride(ldc));
-  if (accumulate) {
-    mc.noalias() += ma * mb;
-  } else {
-    mc.noalias() = ma * mb;
+constexpr std::int64_t kKc = 256;      // k steps per block: a 48-wide B panel slice is 48 KB
+constexpr std::int64_t kMcRows = 192;  // rows of A per L2 block (≈ 192 KB at kKc)
+// gemm_parallel: C tiles per task, and the size below which a product runs on one thread.
+constexpr std::int64_t kTaskRows = 192;
+constexpr std::int64_t kTaskCols = 384;
+constexpr std::int64_t kSplitThreshold = std::int64_t{1} << 18;
+
+bool cpu_has(GemmIsa isa) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (isa == GemmIsa::Avx512) return __builtin_cpu_supports("avx512f");
+  if (isa == GemmIsa::Avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return isa == GemmIsa::Generic;
+}
+
+bool kernel_for(GemmIsa isa, KernelInfo& out) {
+  if (!cpu_has(isa)) return false;
+  switch (isa) {
+    case GemmIsa::Avx512:
+      return gemm_detail::avx512_kernel(out);
+    case GemmIsa::Avx2:
+      return gemm_detail::avx2_kernel(out);
+    case GemmIsa::Generic:
+      out = gemm_detail::generic_kernel();
+      return true;
+  }
+  return false;
+}
+
+GemmIsa parse_isa(const std::string& name) {
+  for (GemmIsa isa : {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512}) {
+    if (name == gemm_isa_name(isa)) return isa;
+  }
+  fail("REPSCOPE_GEMM_ISA='", name, "': expected generic, avx2 or avx512");
+}
+
+KernelInfo initial_kernel() {
+  KernelInfo info{};
+  if (const char* env = std::getenv("REPSCOPE_GEMM_ISA"); env && *env) {
+    const GemmIsa isa = parse_isa(env);
+    if (!kernel_for(isa, info)) {
+      fail("REPSCOPE_GEMM_ISA=", env, ": this CPU or build cannot run that kernel");
+    }
+    return info;
+  }
+  for (GemmIsa isa : {GemmIsa::Avx512, GemmIsa::Avx2, GemmIsa::Generic}) {
+    if (kernel_for(isa, info)) return info;
+  }
+  return gemm_detail::generic_kernel();
+}
+
+KernelInfo& active() {
+  static KernelInfo info = initial_kernel();
+  return info;
+}
+
+bool has_effect(const GemmEpilogue& e) {
+  return e.row_bias || e.col_bias || e.relu;
+}
+
+// k == 0: C is 0 (or unchanged), then the epilogue.
+void empty_product(std::int64_t m, std::int64_t n, float* c, std::int64_t ldc, bool accumulate,
+                   const GemmEpilogue& e, std::int64_t row0, std::int64_t col0) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    if (!accumulate) std::fill(row, row + n, 0.0f);
+    if (!has_effect(e)) continue;
+    for (std::int64_t j = 0; j < n; ++j) {
+      row[j] = gemm_detail::apply_epilogue(row[j], e, row0 + i, col0 + j);
+    }
   }
 }
 
-// Output tile sizes for gemm_parallel: fixed by the problem shape alone (never by the thread
-// count), so each element is computed by the same sequence of operations in every run.
-constexpr std::int64_t kTileM = 192;
-constexpr std::int64_t kTileN = 384;
-// Below this many multiply-adds a product is not worth splitting.
-constexpr std::int64_t kSplitThreshold = std::int64_t{1} << 18;
+// Packs panels [p0, p1) of op(A).
+void pack_a_panels(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, bool trans_a,
+                   float* out, int mr, std::int64_t p0, std::int64_t p1) {
+  for (std::int64_t ip = p0; ip < p1; ++ip) {
+    float* panel = out + ip * mr * k;
+    for (int r = 0; r < mr; ++r) {
+      const std::int64_t i = ip * mr + r;
+      if (i >= m) {
+        for (std::int64_t p = 0; p < k; ++p) panel[p * mr + r] = 0.0f;
+      } else if (trans_a) {
+        for (std::int64_t p = 0; p < k; ++p) panel[p * mr + r] = a[p * lda + i];
+      } else {
+        const float* row = a + i * lda;
+        for (std::int64_t p = 0; p < k; ++p) panel[p * mr + r] = row[p];
+      }
+    }
+  }
+}
+
+// Packs panels [p0, p1) of op(B).
+void pack_b_panels(std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb, bool trans_b,
+                   float* out, int nr, std::int64_t p0, std::int64_t p1) {
+  for (std::int64_t jp = p0; jp < p1; ++jp) {
+    float* panel = out + jp * nr * k;
+    const std::int64_t j0 = jp * nr;
+    const std::int64_t cols = std::min<std::int64_t>(nr, n - j0);
+    if (trans_b) {
+      for (std::int64_t j = 0; j < nr; ++j) {
+        if (j >= cols) {
+          for (std::int64_t p = 0; p < k; ++p) panel[p * nr + j] = 0.0f;
+          continue;
+        }
+        const float* src = b + (j0 + j) * ldb;
+        for (std::int64_t p = 0; p < k; ++p) panel[p * nr + j] = src[p];
+      }
+    } else {
+      for (std::int64_t p = 0; p < k; ++p) {
+        float* dst = panel + p * nr;
+        std::memcpy(dst, b + p * ldb + j0, static_cast<std::size_t>(cols) * sizeof(float));
+        std::fill(dst + cols, dst + nr, 0.0f);
+      }
+    }
+  }
+}
 
 }  // namespace
 
-void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-          bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c, std::int64_t ldc,
-          bool accumulate) {
+const char* gemm_isa_name(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::Generic:
+      return "generic";
+    case GemmIsa::Avx2:
+      return "avx2";
+    case GemmIsa::Avx512:
+      return "avx512";
+  }
+  return "?";
+}
+
+bool gemm_isa_available(GemmIsa isa) {
+  KernelInfo info{};
+  return kernel_for(isa, info);
+}
+
+GemmIsa gemm_isa() {
+  return active().isa;
+}
+
+void set_gemm_isa(GemmIsa isa) {
+  KernelInfo info{};
+  if (!kernel_for(isa, info)) {
+    fail("GEMM kernel '", gemm_isa_name(isa), "' is not available on this CPU or build");
+  }
+  active() = info;
+}
+
+GemmPanels gemm_panels() {
+  return {active().mr, active().nr};
+}
+
+float* GemmBuffer::get(std::int64_t floats) {
+  if (floats > capacity_) {
+    const std::size_t bytes = (static_cast<std::size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (!data_) fail("out of memory: GEMM packing buffer of ", bytes, " bytes");
+    capacity_ = floats;
+  }
+  return data_.get();
+}
+
+void GemmBuffer::Free::operator()(float* p) const {
+  std::free(p);
+}
+
+void gemm_pack_a(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, bool trans_a,
+                 float* out) {
+  const int mr = active().mr;
+  pack_a_panels(m, k, a, lda, trans_a, out, mr, 0, (m + mr - 1) / mr);
+}
+
+void gemm_pack_b(std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb, bool trans_b,
+                 float* out) {
+  const int nr = active().nr;
+  pack_b_panels(k, n, b, ldb, trans_b, out, nr, 0, (n + nr - 1) / nr);
+}
+
+void gemm_packed(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
+                 float* c, std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
+                 std::int64_t row0, std::int64_t col0) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    if (!accumulate) {
-      for (std::int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
-    }
+    empty_product(m, n, c, ldc, accumulate, epilogue, row0, col0);
     return;
   }
-  constexpr int R = Eigen::RowMajor;
-  constexpr int C = Eigen::ColMajor;
-  if (!trans_a && !trans_b) gemm_eigen<R, R>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-  if (!trans_a && trans_b) gemm_eigen<R, C>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-  if (trans_a && !trans_b) gemm_eigen<C, R>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-  if (trans_a && trans_b) gemm_eigen<C, C>(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  const KernelInfo& kernel = active();
+  const std::int64_t mr = kernel.mr, nr = kernel.nr;
+  const std::int64_t a_panels = (m + mr - 1) / mr, b_panels = (n + nr - 1) / nr;
+  const std::int64_t block_panels = std::max<std::int64_t>(1, kMcRows / mr);
+  const GemmEpilogue* last_epilogue = has_effect(epilogue) ? &epilogue : nullptr;
+  TileArgs t{};
+  t.ldc = ldc;
+  for (std::int64_t pc = 0; pc < k; pc += kKc) {
+    t.kc = std::min(kKc, k - pc);
+    t.accumulate = accumulate || pc > 0;
+    t.epilogue = pc + t.kc >= k ? last_epilogue : nullptr;
+    for (std::int64_t ib = 0; ib < a_panels; ib += block_panels) {
+      const std::int64_t ie = std::min(a_panels, ib + block_panels);
+      for (std::int64_t jp = 0; jp < b_panels; ++jp) {
+        t.b = b + jp * nr * k + pc * nr;
+        t.cols = static_cast<int>(std::min(nr, n - jp * nr));
+        t.col0 = col0 + jp * nr;
+        for (std::int64_t ip = ib; ip < ie; ++ip) {
+          t.a = a + ip * mr * k + pc * mr;
+          t.c = c + ip * mr * ldc + jp * nr;
+          t.rows = static_cast<int>(std::min(mr, m - ip * mr));
+          t.row0 = row0 + ip * mr;
+          kernel.kernel(t);
+        }
+      }
+    }
+  }
+}
+
+void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+          bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c, std::int64_t ldc,
+          bool accumulate, const GemmEpilogue& epilogue) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    empty_product(m, n, c, ldc, accumulate, epilogue, 0, 0);
+    return;
+  }
+  thread_local GemmBuffer a_buffer, b_buffer;
+  const GemmPanels panels = gemm_panels();
+  float* ap = a_buffer.get(panels.a_floats(m, k));
+  float* bp = b_buffer.get(panels.b_floats(k, n));
+  gemm_pack_a(m, k, a, lda, trans_a, ap);
+  gemm_pack_b(k, n, b, ldb, trans_b, bp);
+  gemm_packed(m, n, k, ap, bp, c, ldc, accumulate, epilogue);
 }
 
 void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
                    bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c,
-                   std::int64_t ldc, bool accumulate) {
+                   std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue) {
   if (m <= 0 || n <= 0) return;
-  if (m * n * std::max<std::int64_t>(k, 1) <= kSplitThreshold) {
-    gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc, accumulate);
+  if (k <= 0 || m * n * k <= kSplitThreshold) {
+    gemm(m, n, k, a, lda, trans_a, b, ldb, trans_b, c, ldc, accumulate, epilogue);
     return;
   }
-  const std::int64_t tiles_m = (m + kTileM - 1) / kTileM;
-  const std::int64_t tiles_n = (n + kTileN - 1) / kTileN;
+  const KernelInfo& kernel = active();
+  const int mr = kernel.mr, nr = kernel.nr;
+  const GemmPanels panels{mr, nr};
+  GemmBuffer a_buffer, b_buffer;
+  float* ap = a_buffer.get(panels.a_floats(m, k));
+  float* bp = b_buffer.get(panels.b_floats(k, n));
+  const std::int64_t a_panels = (m + mr - 1) / mr, b_panels = (n + nr - 1) / nr;
+  parallel_for(0, a_panels + b_panels, 1, [&](std::int64_t p0, std::int64_t p1) {
+    for (std::int64_t p = p0; p < p1; ++p) {
+      if (p < a_panels) {
+        pack_a_panels(m, k, a, lda, trans_a, ap, mr, p, p + 1);
+      } else {
+        pack_b_panels(k, n, b, ldb, trans_b, bp, nr, p - a_panels, p - a_panels + 1);
+      }
+    }
+  });
+  // Task tiles are whole panels, so each starts at a panel boundary of both packs.
+  const std::int64_t task_panels_a = std::max<std::int64_t>(1, kTaskRows / mr);
+  const std::int64_t task_panels_b = std::max<std::int64_t>(1, kTaskCols / nr);
+  const std::int64_t tiles_m = (a_panels + task_panels_a - 1) / task_panels_a;
+  const std::int64_t tiles_n = (b_panels + task_panels_b - 1) / task_panels_b;
   parallel_for(0, tiles_m * tiles_n, 1, [&](std::int64_t t0, std::int64_t t1) {
     for (std::int64_t t = t0; t < t1; ++t) {
-      const std::int64_t i0 = (t / tiles_n) * kTileM;
-      const std::int64_t j0 = (t % tiles_n) * kTileN;
-      const std::int64_t mi = std::min(kTileM, m - i0);
-      const std::int64_t nj = std::min(kTileN, n - j0);
-      const float* at = trans_a ? a + i0 : a + i0 * lda;
-      const float* bt = trans_b ? b + j0 * ldb : b + j0;
-      gemm(mi, nj, k, at, lda, trans_a, bt, ldb, trans_b, c + i0 * ldc + j0, ldc, accumulate);
+      const std::int64_t i0 = (t / tiles_n) * task_panels_a * mr;
+      const std::int64_t j0 = (t % tiles_n) * task_panels_b * nr;
+      const std::int64_t mi = std::min(task_panels_a * mr, m - i0);
+      const std::int64_t nj = std::min(task_panels_b * nr, n - j0);
+      gemm_packed(mi, nj, k, ap + i0 * k, bp + j0 * k, c + i0 * ldc + j0, ldc, accumulate, epilogue,
+                  i0, j0);
     }
   });
 }

@@ -1,11 +1,25 @@
 // Single-precision matrix multiply on row-major matrices, the workhorse of conv2d, linear,
-// matmul and attention. Backed by Eigen's blocked, vectorised GEMM (float accumulation, like
-// the BLAS PyTorch calls).
+// matmul and attention. Own blocked GEMM: operands are packed into panels and multiplied by a
+// register-tiled micro-kernel chosen at run time for the CPU (AVX-512, AVX2+FMA, or portable
+// C++), with float accumulation like the BLAS PyTorch calls.
+//
+// Every output element is accumulated in a fixed order that depends only on k (blocks of
+// kGemmKc), so results are bit-identical for any thread count and any tiling of m and n.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 namespace repscope {
+
+// Applied to each finished C element, in this order: + row_bias[i], + col_bias[j], max(·, 0).
+// NaN stays NaN through the ReLU, as in torch.
+struct GemmEpilogue {
+  const float* row_bias = nullptr;  // per row of C (conv: per output channel)
+  const float* col_bias = nullptr;  // per column of C (linear: per output feature)
+  bool relu = false;
+};
 
 // C = op(A) · op(B), or C += op(A) · op(B) when `accumulate`.
 // op(A) is m×k and op(B) is k×n; C is m×n. Matrices are row-major with leading dimensions
@@ -14,12 +28,63 @@ namespace repscope {
 // Single-threaded: callers parallelise around it.
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
           bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c, std::int64_t ldc,
-          bool accumulate = false);
+          bool accumulate = false, const GemmEpilogue& epilogue = {});
 
-// gemm split into output tiles whose sizes depend only on (m, n, k), run in parallel over the
-// repscope thread pool. The result is bit-identical for every thread count.
+// The same product run in parallel over the repscope thread pool (operands packed once, then
+// tiles of C computed in parallel). Bit-identical to gemm().
 void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
                    bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c,
-                   std::int64_t ldc, bool accumulate = false);
+                   std::int64_t ldc, bool accumulate = false, const GemmEpilogue& epilogue = {});
+
+// ---- Instruction set -----------------------------------------------------------------------
+
+enum class GemmIsa { Generic, Avx2, Avx512 };
+const char* gemm_isa_name(GemmIsa isa);
+// True when the kernel is compiled in and this CPU can run it.
+bool gemm_isa_available(GemmIsa isa);
+// The kernel in use: the best available one, or REPSCOPE_GEMM_ISA=generic|avx2|avx512 from the
+// environment (read once; an unavailable choice is an Error).
+GemmIsa gemm_isa();
+// Switches kernels (tests and benchmarks compare them). Not thread-safe against running GEMMs;
+// packed operands made under another kernel must not be reused. Throws when unavailable.
+void set_gemm_isa(GemmIsa isa);
+
+// ---- Packed operands (for callers that reuse an operand or pack it themselves) -------------
+
+// Panel shape of the active kernel: A is packed as ceil(m/mr) panels of k×mr values (mr per k
+// step, rows beyond m zero), B as ceil(n/nr) panels of k×nr values.
+struct GemmPanels {
+  int mr = 0, nr = 0;
+  std::int64_t a_floats(std::int64_t m, std::int64_t k) const { return (m + mr - 1) / mr * mr * k; }
+  std::int64_t b_floats(std::int64_t k, std::int64_t n) const { return (n + nr - 1) / nr * nr * k; }
+};
+GemmPanels gemm_panels();
+
+// Pack op(A) (m×k) or op(B) (k×n) into `out` (a_floats / b_floats values) in panel order.
+void gemm_pack_a(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, bool trans_a,
+                 float* out);
+void gemm_pack_b(std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb, bool trans_b,
+                 float* out);
+
+// C[m×n] (+)= packed A · packed B on one thread. `a` points at the first of the panels covering
+// the m rows (panel stride mr·k) and `b` at the first panel covering the n columns (stride nr·k);
+// k is the full depth of both packs. row0/col0 place C within a larger product so the epilogue
+// biases are indexed correctly (the biases are indexed by row0 + i and col0 + j).
+void gemm_packed(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
+                 float* c, std::int64_t ldc, bool accumulate = false,
+                 const GemmEpilogue& epilogue = {}, std::int64_t row0 = 0, std::int64_t col0 = 0);
+
+// Scratch memory for packed panels: 64-byte aligned floats, grown on demand, never shrunk.
+class GemmBuffer {
+ public:
+  float* get(std::int64_t floats);
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], Free> data_;
+  std::int64_t capacity_ = 0;
+};
 
 }  // namespace repscope

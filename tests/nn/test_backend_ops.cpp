@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "nn/error.h"
+#include "nn/gemm.h"
 #include "nn/ops.h"
 #include "nn/ops/registry.h"
 #include "nn/parallel.h"
@@ -257,7 +258,23 @@ TEST(BackendOps, EveryOpIsCovered) {
     EXPECT_GT(seen[static_cast<std::size_t>(i)], 0) << op_name(static_cast<OpId>(i));
 }
 
+// The GEMM micro-kernels this CPU can run (the cpu backend's ops are checked with each).
+std::vector<GemmIsa> available_isas() {
+  std::vector<GemmIsa> out;
+  for (GemmIsa isa : {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512}) {
+    if (gemm_isa_available(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+// Restores the GEMM kernel in use when a test ends.
+struct ScopedGemmIsa {
+  GemmIsa saved = gemm_isa();
+  ~ScopedGemmIsa() { set_gemm_isa(saved); }
+};
+
 TEST(BackendOps, EveryBackendMatchesReference) {
+  ScopedGemmIsa restore;
   int compared = 0;
   for (const Case& c : all_cases()) {
     const Tensor ref = run_on(c, Backend::Reference);
@@ -267,10 +284,17 @@ TEST(BackendOps, EveryBackendMatchesReference) {
           !(transfer_to(backend_device(b)) && transfer_to_cpu(backend_device(b)))) {
         continue;  // a device backend without registered transfers cannot be fed from here
       }
-      const Tensor got = run_on(c, b);
-      const double err = relative_error(ref, got);
-      EXPECT_LE(err, kTolerance) << c.name << " on " << backend_name(b);
-      ++compared;
+      // The cpu backend once per GEMM kernel; other backends do not use it.
+      const std::vector<GemmIsa> isas =
+          b == Backend::Cpu ? available_isas() : std::vector<GemmIsa>{gemm_isa()};
+      for (GemmIsa isa : isas) {
+        set_gemm_isa(isa);
+        const Tensor got = run_on(c, b);
+        const double err = relative_error(ref, got);
+        EXPECT_LE(err, kTolerance)
+            << c.name << " on " << backend_name(b) << " (gemm " << gemm_isa_name(isa) << ")";
+        ++compared;
+      }
     }
   }
   EXPECT_GT(compared, 0);

@@ -16,15 +16,10 @@ namespace {
 Tensor project(const Tensor& x, const float* w, const float* b, std::int64_t row0, std::int64_t e) {
   const std::int64_t rows = x.numel() / e;
   Tensor out = Tensor::empty({rows, e});
-  float* yp = out.data<float>();
-  gemm_parallel(rows, e, e, x.data<float>(), e, false, w + row0 * e, e, true, yp, e);
-  if (b) {
-    parallel_for(0, rows, 16, [&](std::int64_t r0, std::int64_t r1) {
-      for (std::int64_t r = r0; r < r1; ++r) {
-        for (std::int64_t j = 0; j < e; ++j) yp[r * e + j] += b[row0 + j];
-      }
-    });
-  }
+  GemmEpilogue epilogue;
+  epilogue.col_bias = b ? b + row0 : nullptr;
+  gemm_parallel(rows, e, e, x.data<float>(), e, false, w + row0 * e, e, true, out.data<float>(), e,
+                false, epilogue);
   return out;
 }
 
@@ -44,7 +39,9 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
   // torch scales q (not the scores) before the q kᵀ product.
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
   float* qp = q.data<float>();
-  for (std::int64_t i = 0; i < q.numel(); ++i) qp[i] *= scale;
+  parallel_for(0, q.numel(), 1 << 16, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) qp[i] *= scale;
+  });
 
   Tensor context = Tensor::empty({n, lq, e});
   float* cp = context.data<float>();

@@ -1,4 +1,4 @@
-// linear and matmul on the tiled parallel GEMM.
+// linear and matmul on the parallel GEMM; linear's bias is added in the GEMM epilogue.
 #include <algorithm>
 
 #include "nn/gemm.h"
@@ -7,20 +7,6 @@
 #include "nn/parallel.h"
 
 namespace repscope::ops::cpu {
-namespace {
-
-// Adds bias[j] to every row of y [rows, n].
-void add_row_bias(float* y, std::int64_t rows, std::int64_t n, const float* bias) {
-  if (!bias) return;
-  parallel_for(0, rows, std::max<std::int64_t>(1, 16384 / n),
-               [&](std::int64_t r0, std::int64_t r1) {
-                 for (std::int64_t r = r0; r < r1; ++r) {
-                   for (std::int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
-                 }
-               });
-}
-
-}  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const std::int64_t rows = detail::leading_rows(x);
@@ -29,9 +15,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   shape.back() = outf;
   Tensor out = Tensor::empty(shape);
   float* yp = out.data<float>();
+  GemmEpilogue epilogue;
+  epilogue.col_bias = detail::optional_data(bias);
   gemm_parallel(rows, outf, in, x.data<float>(), in, false, weight.data<float>(), in, true, yp,
-                outf);
-  add_row_bias(yp, rows, outf, detail::optional_data(bias));
+                outf, false, epilogue);
   return out;
 }
 

@@ -1,0 +1,50 @@
+// The GEMM micro-kernel interface (internal to nn/gemm). A micro-kernel multiplies one packed
+// panel of A (kc × MR, MR values per k step) by one packed panel of B (kc × NR, NR values per
+// k step) into an MR × NR tile of C held in registers. Each instruction set has its own kernel
+// with its own MR × NR; the packing routines in nn/gemm.cpp follow the active kernel's shape.
+#pragma once
+
+#include <cstdint>
+
+#include "nn/gemm.h"
+
+namespace repscope::gemm_detail {
+
+// One call's view of a C tile: `rows` ≤ MR and `cols` ≤ NR of it are real (edge tiles are
+// computed in full from zero-padded panels and stored partially).
+struct TileArgs {
+  std::int64_t kc;   // k steps in this block
+  const float* a;    // MR values per k step
+  const float* b;    // NR values per k step
+  float* c;          // top-left of the C tile
+  std::int64_t ldc;  // C row pitch
+  int rows, cols;
+  bool accumulate;  // C += A·B (an earlier k block or the caller's accumulate) rather than C =
+  // Applied after the last k block only (null when this is not the last block).
+  const GemmEpilogue* epilogue;
+  std::int64_t row0, col0;  // the tile's position in the whole C, to index the biases
+};
+
+using MicroKernel = void (*)(const TileArgs& t);
+
+struct KernelInfo {
+  GemmIsa isa;
+  int mr, nr;
+  MicroKernel kernel;
+};
+
+// Kernels compiled into this build (each in its own file, compiled for its instruction set
+// through function attributes so the rest of the library stays portable).
+KernelInfo generic_kernel();
+bool avx2_kernel(KernelInfo& out);    // false when not compiled in
+bool avx512_kernel(KernelInfo& out);  // false when not compiled in
+
+// The epilogue on one finished value (shared by every kernel's scalar tails).
+inline float apply_epilogue(float v, const GemmEpilogue& e, std::int64_t row, std::int64_t col) {
+  if (e.row_bias) v += e.row_bias[row];
+  if (e.col_bias) v += e.col_bias[col];
+  if (e.relu && v < 0.0f) v = 0.0f;
+  return v;
+}
+
+}  // namespace repscope::gemm_detail

@@ -1,0 +1,100 @@
+// AVX-512 micro-kernel: an 8 × 48 tile of C in 24 zmm accumulators; per k step three vector
+// loads of B and eight broadcasts of A feed 24 FMAs. Compiled for AVX-512 through a target
+// pragma on this file's functions only, so a portable build still runs elsewhere; the
+// dispatcher calls it only when the CPU reports avx512f.
+#include "nn/gemm/kernel.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define REPSCOPE_GEMM_AVX512 1
+// GCC 12 reports false "may be used uninitialized" warnings inside its AVX-512 intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#endif
+
+namespace repscope::gemm_detail {
+
+#if defined(REPSCOPE_GEMM_AVX512)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+namespace {
+
+constexpr int kMr = 8;
+constexpr int kVecs = 3;  // zmm vectors per row of the tile
+constexpr int kNr = kVecs * 16;
+
+inline __mmask16 lane_mask(int lanes) {
+  return lanes >= 16 ? static_cast<__mmask16>(0xFFFF)
+                     : static_cast<__mmask16>((1u << (lanes < 0 ? 0 : lanes)) - 1u);
+}
+
+void kernel_avx512(const TileArgs& t) {
+  __m512 acc[kMr][kVecs];
+#pragma GCC unroll 8
+  for (int r = 0; r < kMr; ++r) {
+#pragma GCC unroll 3
+    for (int v = 0; v < kVecs; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  const float* a = t.a;
+  const float* b = t.b;
+  for (std::int64_t p = 0; p < t.kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    const __m512 b2 = _mm512_loadu_ps(b + 32);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr), _MM_HINT_T0);
+#pragma GCC unroll 8
+    for (int r = 0; r < kMr; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+      acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
+    }
+    a += kMr;
+    b += kNr;
+  }
+
+  const GemmEpilogue* e = t.epilogue;
+  const __m512 zero = _mm512_setzero_ps();
+  __mmask16 masks[kVecs];
+#pragma GCC unroll 3
+  for (int v = 0; v < kVecs; ++v) masks[v] = lane_mask(t.cols - 16 * v);
+  __m512 col_bias[kVecs];
+  if (e && e->col_bias) {
+#pragma GCC unroll 3
+    for (int v = 0; v < kVecs; ++v)
+      col_bias[v] = _mm512_maskz_loadu_ps(masks[v], e->col_bias + t.col0 + 16 * v);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < kMr; ++r) {
+    if (r >= t.rows) break;
+    float* c = t.c + r * t.ldc;
+#pragma GCC unroll 3
+    for (int v = 0; v < kVecs; ++v) {
+      __m512 x = acc[r][v];
+      if (t.accumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(masks[v], c + 16 * v), x);
+      if (e) {
+        if (e->row_bias) x = _mm512_add_ps(x, _mm512_set1_ps(e->row_bias[t.row0 + r]));
+        if (e->col_bias) x = _mm512_add_ps(x, col_bias[v]);
+        // max(0, x) returns x when x is NaN (the second operand), like torch.relu.
+        if (e->relu) x = _mm512_max_ps(zero, x);
+      }
+      _mm512_mask_storeu_ps(c + 16 * v, masks[v], x);
+    }
+  }
+}
+
+}  // namespace
+#pragma GCC pop_options
+
+bool avx512_kernel(KernelInfo& out) {
+  out = {GemmIsa::Avx512, kMr, kNr, kernel_avx512};
+  return true;
+}
+
+#else
+bool avx512_kernel(KernelInfo&) {
+  return false;
+}
+#endif
+
+}  // namespace repscope::gemm_detail

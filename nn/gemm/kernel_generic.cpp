@@ -1,0 +1,36 @@
+// Portable micro-kernel: plain C++ loops the compiler vectorises for the build's target. Used
+// on CPUs without AVX2/FMA and as a second implementation the fast kernels are tested against.
+#include "nn/gemm/kernel.h"
+
+namespace repscope::gemm_detail {
+namespace {
+
+constexpr int kMr = 4;
+constexpr int kNr = 16;
+
+void kernel_generic(const TileArgs& t) {
+  float acc[kMr][kNr] = {};
+  for (std::int64_t p = 0; p < t.kc; ++p) {
+    const float* a = t.a + p * kMr;
+    const float* b = t.b + p * kNr;
+    for (int r = 0; r < kMr; ++r) {
+      for (int j = 0; j < kNr; ++j) acc[r][j] += a[r] * b[j];
+    }
+  }
+  for (int r = 0; r < t.rows; ++r) {
+    float* c = t.c + r * t.ldc;
+    for (int j = 0; j < t.cols; ++j) {
+      float v = t.accumulate ? c[j] + acc[r][j] : acc[r][j];
+      if (t.epilogue) v = apply_epilogue(v, *t.epilogue, t.row0 + r, t.col0 + j);
+      c[j] = v;
+    }
+  }
+}
+
+}  // namespace
+
+KernelInfo generic_kernel() {
+  return {GemmIsa::Generic, kMr, kNr, kernel_generic};
+}
+
+}  // namespace repscope::gemm_detail

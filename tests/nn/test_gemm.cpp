@@ -1,0 +1,201 @@
+// The GEMM (nn/gemm.h) on every micro-kernel this CPU can run, against a float64 loop on random
+// shapes, transpositions, leading dimensions, accumulation and epilogues; plus the properties
+// the callers rely on: gemm_parallel == gemm bit for bit at any thread count, and packed
+// sub-products equal the whole product.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "nn/gemm.h"
+#include "nn/parallel.h"
+
+namespace repscope {
+namespace {
+
+struct Product {
+  std::int64_t m, n, k, lda, ldb, ldc;
+  bool ta, tb, accumulate;
+  std::vector<float> a, b, c, row_bias, col_bias;
+  GemmEpilogue epilogue;
+};
+
+Product make(std::mt19937& rng, std::int64_t m, std::int64_t n, std::int64_t k, bool ta, bool tb,
+             bool accumulate, int epilogue_kind) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> pad(0, 3);
+  Product p{m, n, k, 0, 0, 0, ta, tb, accumulate, {}, {}, {}, {}, {}, {}};
+  p.lda = (ta ? m : k) + pad(rng);
+  p.ldb = (tb ? k : n) + pad(rng);
+  p.ldc = n + pad(rng);
+  auto fill = [&](std::vector<float>& v, std::int64_t count) {
+    v.resize(static_cast<std::size_t>(std::max<std::int64_t>(count, 1)));
+    for (float& x : v) x = dist(rng);
+  };
+  fill(p.a, (ta ? k : m) * p.lda);
+  fill(p.b, (tb ? n : k) * p.ldb);
+  fill(p.c, m * p.ldc);
+  fill(p.row_bias, m);
+  fill(p.col_bias, n);
+  if (epilogue_kind & 1) p.epilogue.row_bias = p.row_bias.data();
+  if (epilogue_kind & 2) p.epilogue.col_bias = p.col_bias.data();
+  if (epilogue_kind & 4) p.epilogue.relu = true;
+  return p;
+}
+
+// Float64 reference of one element, and the scale its float rounding error is measured against.
+void reference(const Product& p, std::int64_t i, std::int64_t j, double& value, double& scale) {
+  double sum = 0.0, abs_sum = 0.0;
+  for (std::int64_t q = 0; q < p.k; ++q) {
+    const double a = p.ta ? p.a[q * p.lda + i] : p.a[i * p.lda + q];
+    const double b = p.tb ? p.b[j * p.ldb + q] : p.b[q * p.ldb + j];
+    sum += a * b;
+    abs_sum += std::fabs(a * b);
+  }
+  if (p.accumulate) sum += p.c[i * p.ldc + j];
+  if (p.epilogue.row_bias) sum += p.epilogue.row_bias[i];
+  if (p.epilogue.col_bias) sum += p.epilogue.col_bias[j];
+  if (p.epilogue.relu) sum = std::max(sum, 0.0);
+  value = sum;
+  scale = abs_sum + 1.0;
+}
+
+std::vector<float> run(const Product& p, bool parallel) {
+  std::vector<float> c = p.c;
+  (parallel ? gemm_parallel : gemm)(p.m, p.n, p.k, p.a.data(), p.lda, p.ta, p.b.data(), p.ldb, p.tb,
+                                    c.data(), p.ldc, p.accumulate, p.epilogue);
+  return c;
+}
+
+std::vector<GemmIsa> available() {
+  std::vector<GemmIsa> out;
+  for (GemmIsa isa : {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512}) {
+    if (gemm_isa_available(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+struct ScopedIsa {
+  GemmIsa saved = gemm_isa();
+  ~ScopedIsa() { set_gemm_isa(saved); }
+};
+
+TEST(Gemm, GenericKernelIsAlwaysAvailable) {
+  EXPECT_TRUE(gemm_isa_available(GemmIsa::Generic));
+  EXPECT_TRUE(gemm_isa_available(gemm_isa()));
+}
+
+TEST(Gemm, EveryKernelMatchesFloat64OnRandomShapes) {
+  ScopedIsa restore;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> small(0, 70), big(1, 300);
+  for (GemmIsa isa : available()) {
+    set_gemm_isa(isa);
+    for (int trial = 0; trial < 60; ++trial) {
+      const bool large = trial % 4 == 0;
+      const std::int64_t m = large ? big(rng) : small(rng);
+      const std::int64_t n = large ? big(rng) : small(rng);
+      // k beyond one k block (256) in some trials, so blocks accumulate.
+      const std::int64_t k = trial % 5 == 0 ? 600 + small(rng) : small(rng);
+      const Product p = make(rng, m, n, k, trial & 1, trial & 2, trial % 3 == 0, trial % 8);
+      const std::vector<float> got = run(p, trial % 2 == 0);
+      for (std::int64_t i = 0; i < m; ++i) {
+        for (std::int64_t j = 0; j < p.ldc; ++j) {
+          const float c = got[static_cast<std::size_t>(i * p.ldc + j)];
+          if (j >= n) {  // padding columns of C are never written
+            ASSERT_EQ(c, p.c[static_cast<std::size_t>(i * p.ldc + j)]);
+            continue;
+          }
+          double value = 0, scale = 0;
+          reference(p, i, j, value, scale);
+          ASSERT_NEAR(c, value, 1e-6 * scale)
+              << gemm_isa_name(isa) << " m=" << m << " n=" << n << " k=" << k << " ta=" << p.ta
+              << " tb=" << p.tb << " acc=" << p.accumulate << " at (" << i << ", " << j << ")";
+        }
+      }
+    }
+  }
+}
+
+TEST(Gemm, ParallelIsBitIdenticalToSerialForAnyThreadCount) {
+  ScopedIsa restore;
+  const int before = num_threads();
+  std::mt19937 rng(11);
+  for (GemmIsa isa : available()) {
+    set_gemm_isa(isa);
+    for (auto [m, n, k] :
+         {std::array<std::int64_t, 3>{333, 517, 700}, {1000, 40, 300}, {37, 1200, 260}}) {
+      const Product p = make(rng, m, n, k, false, true, false, 3);
+      const std::vector<float> serial = run(p, false);
+      for (int threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        EXPECT_EQ(run(p, true), serial) << gemm_isa_name(isa) << " threads " << threads;
+      }
+    }
+  }
+  set_num_threads(before);
+}
+
+TEST(Gemm, PackedSubProductsEqualTheWholeProduct) {
+  std::mt19937 rng(3);
+  const std::int64_t m = 70, n = 150, k = 300;
+  const Product p = make(rng, m, n, k, false, false, false, 7);
+  const std::vector<float> whole = run(p, false);
+  const GemmPanels panels = gemm_panels();
+  std::vector<float> ap(static_cast<std::size_t>(panels.a_floats(m, k)));
+  std::vector<float> bp(static_cast<std::size_t>(panels.b_floats(k, n)));
+  gemm_pack_a(m, k, p.a.data(), p.lda, false, ap.data());
+  gemm_pack_b(k, n, p.b.data(), p.ldb, false, bp.data());
+  std::vector<float> c = p.c;
+  // Split at panel boundaries: rows [0, mr) and the rest; columns [0, nr) and the rest.
+  const std::int64_t i1 = panels.mr, j1 = panels.nr;
+  for (auto [i0, ie] : {std::pair<std::int64_t, std::int64_t>{0, i1}, {i1, m}}) {
+    for (auto [j0, je] : {std::pair<std::int64_t, std::int64_t>{0, j1}, {j1, n}}) {
+      gemm_packed(ie - i0, je - j0, k, ap.data() + i0 * k, bp.data() + j0 * k,
+                  c.data() + i0 * p.ldc + j0, p.ldc, false, p.epilogue, i0, j0);
+    }
+  }
+  EXPECT_EQ(c, whole);
+}
+
+TEST(Gemm, EmptyDepthGivesZeroOrKeepsCThenTheEpilogue) {
+  float c[2] = {5.0f, -5.0f};
+  const float bias[2] = {1.0f, -3.0f};
+  GemmEpilogue e;
+  e.col_bias = bias;
+  e.relu = true;
+  gemm(1, 2, 0, nullptr, 1, false, nullptr, 2, false, c, 2, false, e);
+  EXPECT_EQ(c[0], 1.0f);
+  EXPECT_EQ(c[1], 0.0f);
+}
+
+TEST(Gemm, ReluKeepsNaN) {
+  ScopedIsa restore;
+  for (GemmIsa isa : available()) {
+    set_gemm_isa(isa);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> a = {nan, -1.0f}, b(16, 1.0f), c(32, 0.0f);
+    GemmEpilogue e;
+    e.relu = true;
+    gemm(2, 16, 1, a.data(), 1, false, b.data(), 16, false, c.data(), 16, false, e);
+    for (int j = 0; j < 16; ++j) {
+      EXPECT_TRUE(std::isnan(c[static_cast<std::size_t>(j)])) << gemm_isa_name(isa);
+      EXPECT_EQ(c[static_cast<std::size_t>(16 + j)], 0.0f) << gemm_isa_name(isa);
+    }
+  }
+}
+
+TEST(Gemm, UnavailableKernelIsAnError) {
+  for (GemmIsa isa : {GemmIsa::Avx2, GemmIsa::Avx512}) {
+    if (!gemm_isa_available(isa)) {
+      EXPECT_ANY_THROW(set_gemm_isa(isa));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace repscope
