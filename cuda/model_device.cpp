@@ -11,6 +11,7 @@ void move_parameters(Model& model, Device device) {
     if (!t.defined() || t.device() == device) continue;
     t = device == Device::CUDA ? to_device(t) : to_cpu(t);
   }
+  model.prepare();  // derived weights (folded BatchNorms) follow the parameters to the device
 }
 
 bool model_runs_on_cuda(const Model&) {

@@ -104,6 +104,11 @@ class Model {
   // Keys a weights file may hold that the model does not use (e.g. BatchNorm's
   // `num_batches_tracked`); not reported as unexpected.
   virtual bool ignorable_key(const std::string& key) const;
+  // Called after every parameter is set (by the weight loaders, random_init and
+  // cuda::move_parameters); builds derived weights such as BatchNorms folded into the preceding
+  // convolutions. Must be called again after parameters change; until then forward() never uses
+  // stale derived weights (it falls back to the plain path). The default does nothing.
+  virtual void prepare() {}
 
   // Runs images [N, 3, H, W] (float32, preprocessed) and returns the final output, tapping into
   // ctx along the way. Throws Error when the weights are not loaded or the input shape is wrong.

@@ -84,6 +84,7 @@ void random_init(Model& model, std::uint64_t seed) {
   for (const Param& p : model.parameters()) {
     *p.tensor = random_tensor(p.shape, p.init, seed, hash_name(p.name));
   }
+  model.prepare();
 }
 
 }  // namespace repscope

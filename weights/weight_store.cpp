@@ -75,6 +75,7 @@ std::vector<std::string> load_weights(Model& model, WeightStore& store, bool all
       store.finish(allow_unused, [&](const std::string& key) { return model.ignorable_key(key); });
   // Assign only once everything fits, so a failed load leaves the model unchanged.
   for (std::size_t i = 0; i < params.size(); ++i) *params[i].tensor = values[i];
+  model.prepare();
   return unused;
 }
 

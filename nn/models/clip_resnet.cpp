@@ -56,29 +56,23 @@ ClipResNet::ClipResNet(ClipResNetConfig config) : config_(std::move(config)) {
         ": input size ", config_.input_size, " must be a multiple of 32");
   for (int b : config_.blocks)
     check(b >= 1, "CLIP ResNet ", config_.name, ": every stage needs a block");
-  conv1_ = make_conv(3, w / 2, 3, 1);
-  conv1_.stride = 2;
-  conv2_ = make_conv(w / 2, w / 2, 3, 1);
-  conv3_ = make_conv(w / 2, w, 3, 1);
-  bn1_ = BatchNorm2d(w / 2);
-  bn2_ = BatchNorm2d(w / 2);
-  bn3_ = BatchNorm2d(w);
+  Conv2d conv1 = make_conv(3, w / 2, 3, 1);
+  conv1.stride = 2;
+  stem_[0] = ConvBn(conv1, BatchNorm2d(w / 2));
+  stem_[1] = ConvBn(make_conv(w / 2, w / 2, 3, 1), BatchNorm2d(w / 2));
+  stem_[2] = ConvBn(make_conv(w / 2, w, 3, 1), BatchNorm2d(w));
   int in = w;
   for (int s = 0; s < 4; ++s) {
     const int planes = w << s;
     for (int i = 0; i < config_.blocks[static_cast<std::size_t>(s)]; ++i) {
       Block b;
       b.stride = (s > 0 && i == 0) ? 2 : 1;
-      b.conv1 = make_conv(in, planes, 1, 0);
-      b.conv2 = make_conv(planes, planes, 3, 1);
-      b.conv3 = make_conv(planes, planes * 4, 1, 0);
-      b.bn1 = BatchNorm2d(planes);
-      b.bn2 = BatchNorm2d(planes);
-      b.bn3 = BatchNorm2d(planes * 4);
+      b.c1 = ConvBn(make_conv(in, planes, 1, 0), BatchNorm2d(planes));
+      b.c2 = ConvBn(make_conv(planes, planes, 3, 1), BatchNorm2d(planes));
+      b.c3 = ConvBn(make_conv(planes, planes * 4, 1, 0), BatchNorm2d(planes * 4));
       if (b.stride > 1 || in != planes * 4) {
         b.has_downsample = true;
-        b.down_conv = make_conv(in, planes * 4, 1, 0);
-        b.down_bn = BatchNorm2d(planes * 4);
+        b.down = ConvBn(make_conv(in, planes * 4, 1, 0), BatchNorm2d(planes * 4));
       }
       in = planes * 4;
       stages_[static_cast<std::size_t>(s)].push_back(std::move(b));
@@ -99,29 +93,22 @@ ClipResNet::ClipResNet(ClipResNetConfig config) : config_(std::move(config)) {
 
 ParamList ClipResNet::parameters() {
   ParamList out;
-  conv1_.collect("conv1.", out);
-  bn1_.collect("bn1.", out);
-  conv2_.collect("conv2.", out);
-  bn2_.collect("bn2.", out);
-  conv3_.collect("conv3.", out);
-  bn3_.collect("bn3.", out);
+  for (std::size_t i = 0; i < stem_.size(); ++i) {
+    stem_[i].collect(str("conv", i + 1, "."), str("bn", i + 1, "."), out);
+  }
   for (std::size_t s = 0; s < 4; ++s) {
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       Block& b = stages_[s][i];
       const std::string p = str("layer", s + 1, ".", i, ".");
-      b.conv1.collect(p + "conv1.", out);
-      b.bn1.collect(p + "bn1.", out);
-      b.conv2.collect(p + "conv2.", out);
-      b.bn2.collect(p + "bn2.", out);
-      b.conv3.collect(p + "conv3.", out);
-      b.bn3.collect(p + "bn3.", out);
+      b.c1.collect(p + "conv1.", p + "bn1.", out);
+      b.c2.collect(p + "conv2.", p + "bn2.", out);
+      b.c3.collect(p + "conv3.", p + "bn3.", out);
       // CLIP.initialize_parameters zero-initialises every bn3.weight (residual branch off).
       for (Param& param : out) {
         if (param.name == p + "bn3.weight") param.init = Init::zeros();
       }
       if (b.has_downsample) {
-        b.down_conv.collect(p + "downsample.0.", out);
-        b.down_bn.collect(p + "downsample.1.", out);
+        b.down.collect(p + "downsample.0.", p + "downsample.1.", out);
       }
     }
   }
@@ -136,6 +123,16 @@ ParamList ClipResNet::parameters() {
   v_proj_.collect("attnpool.v_proj.", out);
   c_proj_.collect("attnpool.c_proj.", out);
   return out;
+}
+
+void ClipResNet::prepare() {
+  for (ConvBn& c : stem_) c.prepare();
+  for (auto& stage : stages_) {
+    for (Block& b : stage) {
+      for (ConvBn* c : {&b.c1, &b.c2, &b.c3}) c->prepare();
+      if (b.has_downsample) b.down.prepare();
+    }
+  }
 }
 
 std::vector<TapInfo> ClipResNet::taps() const {
@@ -160,7 +157,7 @@ std::vector<TapInfo> ClipResNet::taps() const {
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const Block& b = stages_[s][i];
       const std::string p = str(stage, ".", i, ".");
-      const std::int64_t planes = b.conv1.out_channels;
+      const std::int64_t planes = b.c1.conv.out_channels;
       const std::int64_t out_hw = hw / b.stride;
       module(p + "conv1", {planes, hw, hw}, "Conv2d", true, false);
       module(p + "bn1", {planes, hw, hw}, "BatchNorm2d", true, false);
@@ -194,33 +191,21 @@ std::vector<TapInfo> ClipResNet::taps() const {
 Tensor ClipResNet::run_block(const Block& b, const std::string& p, const Tensor& x,
                              const TapContext& ctx) const {
   auto tap = [&](const char* leaf, const Tensor& v) { ctx.tap(p + leaf, v); };
-  Tensor out = b.conv1.forward(x);
-  tap("conv1", out);
-  out = b.bn1.forward(out);
-  tap("bn1", out);
+  Tensor out = b.c1.forward(x, ctx, p + "conv1", {p + "bn1"});
   out = ops::relu(out);
   tap("relu1", out);
-  out = b.conv2.forward(out);
-  tap("conv2", out);
-  out = b.bn2.forward(out);
-  tap("bn2", out);
+  out = b.c2.forward(out, ctx, p + "conv2", {p + "bn2"});
   out = ops::relu(out);
   tap("relu2", out);
   if (b.stride > 1) out = ops::avg_pool2d(out, b.stride, b.stride);
   tap("avgpool", out);
-  out = b.conv3.forward(out);
-  tap("conv3", out);
-  out = b.bn3.forward(out);
-  tap("bn3", out);
+  out = b.c3.forward(out, ctx, p + "conv3", {p + "bn3"});
   Tensor identity = x;
   if (b.has_downsample) {
     identity = ops::avg_pool2d(x, b.stride, b.stride);
     tap("downsample.-1", identity);
-    identity = b.down_conv.forward(identity);
-    tap("downsample.0", identity);
-    identity = b.down_bn.forward(identity);
-    tap("downsample.1", identity);
-    tap("downsample", identity);
+    identity =
+        b.down.forward(identity, ctx, p + "downsample.0", {p + "downsample.1", p + "downsample"});
   }
   out = ops::add(out, identity);
   tap("add", out);
@@ -253,13 +238,8 @@ Tensor ClipResNet::forward(const Tensor& images, TapContext& ctx) const {
   check_loaded();
   check_input(images);
   Tensor x = images;
-  const Conv2d* convs[] = {&conv1_, &conv2_, &conv3_};
-  const BatchNorm2d* bns[] = {&bn1_, &bn2_, &bn3_};
-  for (int i = 0; i < 3; ++i) {
-    x = convs[i]->forward(x);
-    ctx.tap(str("conv", i + 1), x);
-    x = bns[i]->forward(x);
-    ctx.tap(str("bn", i + 1), x);
+  for (std::size_t i = 0; i < stem_.size(); ++i) {
+    x = stem_[i].forward(x, ctx, str("conv", i + 1), {str("bn", i + 1)});
     x = ops::relu(x);
     ctx.tap(str("relu", i + 1), x);
   }

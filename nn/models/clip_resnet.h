@@ -15,6 +15,7 @@
 
 #include "nn/layers/batch_norm2d.h"
 #include "nn/layers/conv2d.h"
+#include "nn/layers/conv_bn.h"
 #include "nn/layers/linear.h"
 #include "nn/model.h"
 
@@ -45,25 +46,24 @@ class ClipResNet : public Model {
   int input_size() const override { return config_.input_size; }
   std::vector<TapInfo> taps() const override;
   ParamList parameters() override;
+  // Folds every BatchNorm into its convolution (used when no tap observes the pair).
+  void prepare() override;
   Tensor forward(const Tensor& images, TapContext& ctx) const override;
   const ClipResNetConfig& config() const { return config_; }
 
  private:
   struct Block {
     int stride = 1;
-    Conv2d conv1, conv2, conv3;
-    BatchNorm2d bn1, bn2, bn3;
+    ConvBn c1, c2, c3;  // convN -> bnN
     bool has_downsample = false;
-    Conv2d down_conv;
-    BatchNorm2d down_bn;
+    ConvBn down;  // downsample.0 -> downsample.1 (after the downsample.-1 average pool)
   };
   Tensor run_block(const Block& b, const std::string& prefix, const Tensor& x,
                    const TapContext& ctx) const;
   Tensor attention_pool(const Tensor& x) const;
 
   ClipResNetConfig config_;
-  Conv2d conv1_, conv2_, conv3_;
-  BatchNorm2d bn1_, bn2_, bn3_;
+  std::array<ConvBn, 3> stem_;  // conv1..3 -> bn1..3
   std::array<std::vector<Block>, 4> stages_;
   // attnpool
   Tensor positional_embedding_;  // [HW + 1, E]

@@ -34,8 +34,7 @@ const char* relu_name(int call) {
 
 ResNet::ResNet(ResNetConfig config) : config_(std::move(config)) {
   check(config_.input_size >= 32, "ResNet input size ", config_.input_size, " is too small");
-  conv1_ = make_conv(3, 64, 7, 2, 3);
-  bn1_ = BatchNorm2d(64);
+  stem_ = ConvBn(make_conv(3, 64, 7, 2, 3), BatchNorm2d(64));
   const int expansion = config_.bottleneck ? 4 : 1;
   int in = 64;
   for (int s = 0; s < 4; ++s) {
@@ -44,22 +43,17 @@ ResNet::ResNet(ResNetConfig config) : config_(std::move(config)) {
       const int stride = (s > 0 && i == 0) ? 2 : 1;
       Block b;
       if (config_.bottleneck) {
-        b.conv1 = make_conv(in, planes, 1, 1, 0);
-        b.conv2 = make_conv(planes, planes, 3, stride, 1);
-        b.conv3 = make_conv(planes, planes * 4, 1, 1, 0);
-        b.bn1 = BatchNorm2d(planes);
-        b.bn2 = BatchNorm2d(planes);
-        b.bn3 = BatchNorm2d(planes * 4);
+        b.c1 = ConvBn(make_conv(in, planes, 1, 1, 0), BatchNorm2d(planes));
+        b.c2 = ConvBn(make_conv(planes, planes, 3, stride, 1), BatchNorm2d(planes));
+        b.c3 = ConvBn(make_conv(planes, planes * 4, 1, 1, 0), BatchNorm2d(planes * 4));
       } else {
-        b.conv1 = make_conv(in, planes, 3, stride, 1);
-        b.conv2 = make_conv(planes, planes, 3, 1, 1);
-        b.bn1 = BatchNorm2d(planes);
-        b.bn2 = BatchNorm2d(planes);
+        b.c1 = ConvBn(make_conv(in, planes, 3, stride, 1), BatchNorm2d(planes));
+        b.c2 = ConvBn(make_conv(planes, planes, 3, 1, 1), BatchNorm2d(planes));
       }
       if (stride != 1 || in != planes * expansion) {
         b.has_downsample = true;
-        b.down_conv = make_conv(in, planes * expansion, 1, stride, 0);
-        b.down_bn = BatchNorm2d(planes * expansion);
+        b.down = ConvBn(make_conv(in, planes * expansion, 1, stride, 0),
+                        BatchNorm2d(planes * expansion));
       }
       in = planes * expansion;
       stages_[static_cast<std::size_t>(s)].push_back(std::move(b));
@@ -70,28 +64,31 @@ ResNet::ResNet(ResNetConfig config) : config_(std::move(config)) {
 
 ParamList ResNet::parameters() {
   ParamList out;
-  conv1_.collect("conv1.", out);
-  bn1_.collect("bn1.", out);
+  stem_.collect("conv1.", "bn1.", out);
   for (std::size_t s = 0; s < 4; ++s) {
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       Block& b = stages_[s][i];
       const std::string p = str("layer", s + 1, ".", i, ".");
-      b.conv1.collect(p + "conv1.", out);
-      b.bn1.collect(p + "bn1.", out);
-      b.conv2.collect(p + "conv2.", out);
-      b.bn2.collect(p + "bn2.", out);
-      if (config_.bottleneck) {
-        b.conv3.collect(p + "conv3.", out);
-        b.bn3.collect(p + "bn3.", out);
-      }
-      if (b.has_downsample) {
-        b.down_conv.collect(p + "downsample.0.", out);
-        b.down_bn.collect(p + "downsample.1.", out);
-      }
+      b.c1.collect(p + "conv1.", p + "bn1.", out);
+      b.c2.collect(p + "conv2.", p + "bn2.", out);
+      if (config_.bottleneck) b.c3.collect(p + "conv3.", p + "bn3.", out);
+      if (b.has_downsample) b.down.collect(p + "downsample.0.", p + "downsample.1.", out);
     }
   }
   if (config_.num_classes > 0) fc_.collect("fc.", out);
   return out;
+}
+
+void ResNet::prepare() {
+  stem_.prepare();
+  for (auto& stage : stages_) {
+    for (Block& b : stage) {
+      b.c1.prepare();
+      b.c2.prepare();
+      if (config_.bottleneck) b.c3.prepare();
+      if (b.has_downsample) b.down.prepare();
+    }
+  }
 }
 
 std::vector<TapInfo> ResNet::taps() const {
@@ -118,7 +115,7 @@ std::vector<TapInfo> ResNet::taps() const {
       const Block& b = stages_[s][i];
       const std::string p = str(stage, ".", i, ".");
       const std::int64_t in_hw = hw;
-      const std::int64_t planes = b.conv1.out_channels;
+      const std::int64_t planes = b.c1.conv.out_channels;
       const int n_relu = config_.bottleneck ? 3 : 2;
       int relu_call = 0;
       auto relu = [&](Shape shape) {
@@ -126,7 +123,7 @@ std::vector<TapInfo> ResNet::taps() const {
         leaf(p + relu_name(relu_call++), std::move(shape), "ReLU", last ? p + "relu" : "");
       };
       if (config_.bottleneck) {
-        const std::int64_t out_hw = b.conv2.out_size(static_cast<int>(in_hw));
+        const std::int64_t out_hw = b.c2.conv.out_size(static_cast<int>(in_hw));
         leaf(p + "conv1", {planes, in_hw, in_hw}, "Conv2d", p + "conv1");
         leaf(p + "bn1", {planes, in_hw, in_hw}, "BatchNorm2d", p + "bn1");
         relu({planes, in_hw, in_hw});
@@ -138,7 +135,7 @@ std::vector<TapInfo> ResNet::taps() const {
         hw = out_hw;
         channels = planes * 4;
       } else {
-        const std::int64_t out_hw = b.conv1.out_size(static_cast<int>(in_hw));
+        const std::int64_t out_hw = b.c1.conv.out_size(static_cast<int>(in_hw));
         leaf(p + "conv1", {planes, out_hw, out_hw}, "Conv2d", p + "conv1");
         leaf(p + "bn1", {planes, out_hw, out_hw}, "BatchNorm2d", p + "bn1");
         relu({planes, out_hw, out_hw});
@@ -172,33 +169,20 @@ std::vector<TapInfo> ResNet::taps() const {
 Tensor ResNet::run_block(const Block& b, const std::string& p, const Tensor& x,
                          const TapContext& ctx) const {
   auto tap = [&](const char* leaf, const Tensor& v) { ctx.tap(p + leaf, v); };
-  Tensor out = b.conv1.forward(x);
-  tap("conv1", out);
-  out = b.bn1.forward(out);
-  tap("bn1", out);
+  Tensor out = b.c1.forward(x, ctx, p + "conv1", {p + "bn1"});
   out = ops::relu(out);
   tap("relu", out);
-  out = b.conv2.forward(out);
-  tap("conv2", out);
-  out = b.bn2.forward(out);
-  tap("bn2", out);
+  out = b.c2.forward(out, ctx, p + "conv2", {p + "bn2"});
   int relu_call = 1;
   if (config_.bottleneck) {
     out = ops::relu(out);
     tap("relu_1", out);
     ++relu_call;
-    out = b.conv3.forward(out);
-    tap("conv3", out);
-    out = b.bn3.forward(out);
-    tap("bn3", out);
+    out = b.c3.forward(out, ctx, p + "conv3", {p + "bn3"});
   }
   Tensor identity = x;
   if (b.has_downsample) {
-    identity = b.down_conv.forward(x);
-    tap("downsample.0", identity);
-    identity = b.down_bn.forward(identity);
-    tap("downsample.1", identity);
-    tap("downsample", identity);
+    identity = b.down.forward(x, ctx, p + "downsample.0", {p + "downsample.1", p + "downsample"});
   }
   out = ops::add(out, identity);
   tap("add", out);
@@ -211,10 +195,7 @@ Tensor ResNet::forward(const Tensor& images, TapContext& ctx) const {
   check_input(images);
   check_loaded();
   ctx.tap("x", images);
-  Tensor x = conv1_.forward(images);
-  ctx.tap("conv1", x);
-  x = bn1_.forward(x);
-  ctx.tap("bn1", x);
+  Tensor x = stem_.forward(images, ctx, "conv1", {"bn1"});
   x = ops::relu(x);
   ctx.tap("relu", x);
   x = ops::max_pool2d(x, 3, 2, 1);

@@ -9,6 +9,7 @@
 
 #include "nn/layers/batch_norm2d.h"
 #include "nn/layers/conv2d.h"
+#include "nn/layers/conv_bn.h"
 #include "nn/layers/linear.h"
 #include "nn/model.h"
 
@@ -35,24 +36,23 @@ class ResNet : public Model {
   int input_size() const override { return config_.input_size; }
   std::vector<TapInfo> taps() const override;
   ParamList parameters() override;
+  // Folds every BatchNorm into its convolution (used when no tap observes the pair).
+  void prepare() override;
   using Model::forward;
   Tensor forward(const Tensor& images, TapContext& ctx) const override;
   const ResNetConfig& config() const { return config_; }
 
  private:
   struct Block {
-    Conv2d conv1, conv2, conv3;
-    BatchNorm2d bn1, bn2, bn3;
+    ConvBn c1, c2, c3;  // conv1 -> bn1, conv2 -> bn2, conv3 -> bn3 (no c3 in a BasicBlock)
     bool has_downsample = false;
-    Conv2d down_conv;
-    BatchNorm2d down_bn;
+    ConvBn down;  // downsample.0 -> downsample.1
   };
   Tensor run_block(const Block& b, const std::string& prefix, const Tensor& x,
                    const TapContext& ctx) const;
 
   ResNetConfig config_;
-  Conv2d conv1_;
-  BatchNorm2d bn1_;
+  ConvBn stem_;  // conv1 -> bn1
   std::array<std::vector<Block>, 4> stages_;
   Linear fc_;
 };
