@@ -99,15 +99,23 @@ void pack_a_panels(std::int64_t m, std::int64_t k, const float* a, std::int64_t 
                    float* out, int mr, std::int64_t p0, std::int64_t p1) {
   for (std::int64_t ip = p0; ip < p1; ++ip) {
     float* panel = out + ip * mr * k;
-    for (int r = 0; r < mr; ++r) {
-      const std::int64_t i = ip * mr + r;
-      if (i >= m) {
-        for (std::int64_t p = 0; p < k; ++p) panel[p * mr + r] = 0.0f;
-      } else if (trans_a) {
-        for (std::int64_t p = 0; p < k; ++p) panel[p * mr + r] = a[p * lda + i];
-      } else {
-        const float* row = a + i * lda;
-        for (std::int64_t p = 0; p < k; ++p) panel[p * mr + r] = row[p];
+    const std::int64_t i0 = ip * mr;
+    const int rows = static_cast<int>(std::min<std::int64_t>(mr, m - i0));
+    if (trans_a) {
+      for (std::int64_t p = 0; p < k; ++p) {
+        float* dst = panel + p * mr;
+        std::memcpy(dst, a + p * lda + i0, static_cast<std::size_t>(rows) * sizeof(float));
+        std::fill(dst + rows, dst + mr, 0.0f);
+      }
+    } else {
+      // A few rows at a time, written in order: sequential stores, `rows` read streams.
+      constexpr int kMaxMr = 16;
+      const float* src[kMaxMr];
+      for (int r = 0; r < rows; ++r) src[r] = a + (i0 + r) * lda;
+      for (std::int64_t p = 0; p < k; ++p) {
+        float* dst = panel + p * mr;
+        for (int r = 0; r < rows; ++r) dst[r] = src[r][p];
+        for (int r = rows; r < mr; ++r) dst[r] = 0.0f;
       }
     }
   }

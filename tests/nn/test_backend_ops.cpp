@@ -313,6 +313,28 @@ TEST(BackendOps, CpuBackendIsBitIdenticalAcrossThreadCounts) {
   set_num_threads(before);
 }
 
+TEST(BackendOps, MaxPoolPropagatesNaNLikeTheReference) {
+  std::mt19937 rng(5);
+  Tensor x = random_tensor({1, 2, 9, 9}, rng);
+  x.data<float>()[20] = std::nanf("");
+  x.data<float>()[81 + 80] = std::nanf("");  // a corner of the second plane
+  Case c{OpId::MaxPool2d, "max_pool2d with NaN", {x}, [](const std::vector<Tensor>& t) {
+           return max_pool2d(t[0], 3, 2, 1);
+         }};
+  const Tensor ref = run_on(c, Backend::Reference);
+  const Tensor got = run_on(c, Backend::Cpu);
+  int nans = 0;
+  for (std::int64_t i = 0; i < ref.numel(); ++i) {
+    ASSERT_EQ(std::isnan(ref.at(i)), std::isnan(got.at(i))) << "at " << i;
+    if (std::isnan(ref.at(i))) {
+      ++nans;
+    } else {
+      EXPECT_EQ(ref.at(i), got.at(i)) << "at " << i;
+    }
+  }
+  EXPECT_GE(nans, 2);
+}
+
 TEST(BackendOps, ForceReferenceSwitchesDispatch) {
   EXPECT_EQ(select_backend(OpId::Conv2d, Device::CPU),
             has_kernel(OpId::Conv2d, Backend::Cpu) ? Backend::Cpu : Backend::Reference);

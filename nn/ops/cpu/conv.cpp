@@ -67,8 +67,9 @@ void im2col_panels(const ConvGeometry& g, const float* x, std::int64_t group, st
                   ix0 >= g.w ? 0 : (g.w - 1 - ix0) / g.stride + 1, lo, run);
               std::fill(dst, dst + lo, 0.0f);
               if (g.stride == 1) {
-                std::memcpy(dst + lo, in_row + ix0 + lo,
-                            static_cast<std::size_t>(hi - lo) * sizeof(float));
+                const float* src = in_row + ix0;
+                for (std::int64_t s = lo; s < hi; ++s)
+                  dst[s] = src[s];  // short runs: no memcpy call
               } else {
                 const float* src = in_row + ix0;
                 for (std::int64_t s = lo; s < hi; ++s) dst[s] = src[s * g.stride];

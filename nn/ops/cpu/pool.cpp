@@ -1,6 +1,7 @@
 // Pooling kernels, parallel over the N·C planes.
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "nn/ops/cpu/cpu.h"
 #include "nn/ops/kernel_util.h"
@@ -39,19 +40,48 @@ Tensor pool(const Tensor& x, int kernel, int stride, int padding, Window window)
 
 }  // namespace
 
+// Separable: the max over each window's columns per input row, then over its rows. NaN wins
+// every comparison on both passes, so a window with a NaN gives NaN, as in torch.
 Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
-  return pool(x, kernel, stride, padding,
-              [](const float* plane, std::int64_t w, std::int64_t ya, std::int64_t yb,
-                 std::int64_t xa, std::int64_t xb) {
-                float best = -std::numeric_limits<float>::infinity();
-                for (std::int64_t y = ya; y < yb; ++y) {
-                  for (std::int64_t xx = xa; xx < xb; ++xx) {
-                    const float v = plane[y * w + xx];
-                    if (v > best || v != v) best = v;  // NaN propagates, as in torch
-                  }
-                }
-                return best;
-              });
+  const std::int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
+  const std::int64_t oh = detail::window_out(h, kernel, stride, padding);
+  const std::int64_t ow = detail::window_out(w, kernel, stride, padding);
+  Tensor out = Tensor::empty({x.dim(0), x.dim(1), oh, ow});
+  const float* xp = x.data<float>();
+  float* yp = out.data<float>();
+  auto take = [](float best, float v) { return (v > best || v != v) ? v : best; };
+  parallel_for(0, planes, 1, [&](std::int64_t p0, std::int64_t p1) {
+    thread_local std::vector<float> rows;  // [h, ow]: per input row, the max over window columns
+    rows.resize(static_cast<std::size_t>(h * ow));
+    for (std::int64_t pl = p0; pl < p1; ++pl) {
+      const float* plane = xp + pl * h * w;
+      for (std::int64_t y = 0; y < h; ++y) {
+        const float* in = plane + y * w;
+        float* dst = rows.data() + y * ow;
+        for (std::int64_t xo = 0; xo < ow; ++xo) {
+          const std::int64_t x0 = xo * stride - padding;
+          const std::int64_t xa = std::max<std::int64_t>(x0, 0);
+          const std::int64_t xb = std::min<std::int64_t>(x0 + kernel, w);
+          float best = -std::numeric_limits<float>::infinity();
+          for (std::int64_t xx = xa; xx < xb; ++xx) best = take(best, in[xx]);
+          dst[xo] = best;
+        }
+      }
+      float* dst = yp + pl * oh * ow;
+      for (std::int64_t yo = 0; yo < oh; ++yo) {
+        const std::int64_t y0 = yo * stride - padding;
+        const std::int64_t ya = std::max<std::int64_t>(y0, 0);
+        const std::int64_t yb = std::min<std::int64_t>(y0 + kernel, h);
+        float* out_row = dst + yo * ow;
+        std::fill(out_row, out_row + ow, -std::numeric_limits<float>::infinity());
+        for (std::int64_t y = ya; y < yb; ++y) {
+          const float* r = rows.data() + y * ow;
+          for (std::int64_t xo = 0; xo < ow; ++xo) out_row[xo] = take(out_row[xo], r[xo]);
+        }
+      }
+    }
+  });
+  return out;
 }
 
 Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding) {
