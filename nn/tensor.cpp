@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "nn/error.h"
+#include "nn/host_allocator.h"
 
 namespace repscope {
 
@@ -13,8 +14,9 @@ std::string_view device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda
 std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
   for (std::int64_t d : shape) {
-    check(d >= 0, "negative dimension in shape ", shape_str(shape));
-    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / d) fail("shape ", shape_str(shape), " is too large");
+    REPSCOPE_CHECK(d >= 0, "negative dimension in shape ", shape_str(shape));
+    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / d)
+      fail("shape ", shape_str(shape), " is too large");
     n *= d;
   }
   return n;
@@ -30,12 +32,9 @@ std::string shape_str(const Shape& shape) {
 }
 
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
-  // aligned_alloc needs a size that is a multiple of the alignment; zero-byte tensors still get a block.
-  const std::size_t padded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
-  void* p = std::aligned_alloc(kTensorAlignment, padded == 0 ? kTensorAlignment : padded);
-  if (p == nullptr) fail("out of memory allocating ", bytes, " bytes for a tensor");
+  void* p = host_allocate(bytes, kTensorAlignment);
   auto s = std::shared_ptr<Storage>(new Storage(p, bytes, Device::CPU));
-  s->release_ = [](void* q) { std::free(q); };
+  s->release_ = [bytes](void* q) { host_free(q, bytes); };
   return s;
 }
 
@@ -80,8 +79,8 @@ Tensor Tensor::full(Shape shape, float value) {
 
 Tensor Tensor::from_vector(Shape shape, std::span<const float> values) {
   Tensor t = empty(std::move(shape), DType::F32);
-  check(static_cast<std::int64_t>(values.size()) == t.numel(), "from_vector: ", values.size(),
-        " values for shape ", shape_str(t.shape_));
+  REPSCOPE_CHECK(static_cast<std::int64_t>(values.size()) == t.numel(),
+                 "from_vector: ", values.size(), " values for shape ", shape_str(t.shape_));
   if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(float));
   return t;
 }
@@ -102,7 +101,8 @@ Tensor Tensor::view_of(std::shared_ptr<Storage> storage, std::size_t offset, Sha
 std::int64_t Tensor::dim(int i) const {
   const int n = ndim();
   const int k = i < 0 ? i + n : i;
-  check(k >= 0 && k < n, "dimension ", i, " out of range for a tensor of shape ", shape_str(shape_));
+  REPSCOPE_CHECK(k >= 0 && k < n, "dimension ", i, " out of range for a tensor of shape ",
+                 shape_str(shape_));
   return shape_[static_cast<std::size_t>(k)];
 }
 
@@ -122,19 +122,20 @@ Tensor Tensor::reshape(Shape shape) const {
   int infer = -1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      check(infer < 0, "reshape to ", shape_str(shape), ": more than one -1");
+      REPSCOPE_CHECK(infer < 0, "reshape to ", shape_str(shape), ": more than one -1");
       infer = static_cast<int>(i);
     } else {
-      check(shape[i] >= 0, "reshape to ", shape_str(shape), ": negative dimension");
+      REPSCOPE_CHECK(shape[i] >= 0, "reshape to ", shape_str(shape), ": negative dimension");
       known *= shape[i];
     }
   }
   if (infer >= 0) {
-    check(known != 0 && numel() % known == 0, "cannot reshape ", shape_str(shape_), " to ", shape_str(shape));
+    REPSCOPE_CHECK(known != 0 && numel() % known == 0, "cannot reshape ", shape_str(shape_), " to ",
+                   shape_str(shape));
     shape[static_cast<std::size_t>(infer)] = numel() / known;
   }
-  check(shape_numel(shape) == numel(), "cannot reshape ", shape_str(shape_), " (", numel(), " elements) to ",
-        shape_str(shape));
+  REPSCOPE_CHECK(shape_numel(shape) == numel(), "cannot reshape ", shape_str(shape_), " (", numel(),
+                 " elements) to ", shape_str(shape));
   Tensor t = *this;
   t.shape_ = std::move(shape);
   return t;
@@ -142,8 +143,8 @@ Tensor Tensor::reshape(Shape shape) const {
 
 Tensor Tensor::slice0(std::int64_t begin, std::int64_t end) const {
   check(ndim() >= 1, "slice0 of a 0-d tensor");
-  check(0 <= begin && begin <= end && end <= shape_[0], "slice [", begin, ", ", end, ") out of range for shape ",
-        shape_str(shape_));
+  REPSCOPE_CHECK(0 <= begin && begin <= end && end <= shape_[0], "slice [", begin, ", ", end,
+                 ") out of range for shape ", shape_str(shape_));
   const std::int64_t row = shape_[0] == 0 ? 0 : numel() / shape_[0];
   Tensor t = *this;
   t.offset_ = offset_ + static_cast<std::size_t>(begin * row) * dtype_size(dtype_);
@@ -173,7 +174,8 @@ Tensor Tensor::to(DType dtype) const {
 }
 
 void Tensor::copy_from(const Tensor& src) {
-  check(src.numel() == numel(), "copy_from: ", shape_str(src.shape_), " into ", shape_str(shape_));
+  REPSCOPE_CHECK(src.numel() == numel(), "copy_from: ", shape_str(src.shape_), " into ",
+                 shape_str(shape_));
   check(src.device() == Device::CPU && device() == Device::CPU, "copy_from: CPU tensors only");
   convert_elements(src.raw_data(), src.dtype_, raw_data(), dtype_, static_cast<std::size_t>(numel()));
 }
@@ -187,7 +189,7 @@ void Tensor::fill(float value) {
 void Tensor::expect_shape(const Shape& expected, std::string_view what) const {
   bool ok = expected.size() == shape_.size();
   for (std::size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] == -1 || expected[i] == shape_[i];
-  check(ok, what, ": expected shape ", shape_str(expected), ", got ", shape_str(shape_));
+  REPSCOPE_CHECK(ok, what, ": expected shape ", shape_str(expected), ", got ", shape_str(shape_));
 }
 
 void Tensor::expect_dtype(DType expected, std::string_view what) const {

@@ -12,14 +12,14 @@ namespace {
 
 // A required float32 input.
 void expect_f32(const Tensor& t, std::string_view op, std::string_view name) {
-  check(t.defined(), "ops::", op, ": tensor '", name, "' is undefined");
-  check(t.dtype() == DType::F32, "ops::", op, ": tensor '", name, "' must be f32, got ",
-        dtype_name(t.dtype()));
+  REPSCOPE_CHECK(t.defined(), "ops::", op, ": tensor '", name, "' is undefined");
+  REPSCOPE_CHECK(t.dtype() == DType::F32, "ops::", op, ": tensor '", name, "' must be f32, got ",
+                 dtype_name(t.dtype()));
 }
 
 void expect_ndim(const Tensor& t, int ndim, std::string_view op, std::string_view name) {
-  check(t.ndim() == ndim, "ops::", op, ": tensor '", name, "' must be ", ndim, "-d, got shape ",
-        shape_str(t.shape()));
+  REPSCOPE_CHECK(t.ndim() == ndim, "ops::", op, ": tensor '", name, "' must be ", ndim,
+                 "-d, got shape ", shape_str(t.shape()));
 }
 
 // An optional 1-d parameter of length n (undefined is allowed).
@@ -27,8 +27,8 @@ void expect_optional_vector(const Tensor& t, std::int64_t n, std::string_view op
                             std::string_view name) {
   if (!t.defined()) return;
   expect_f32(t, op, name);
-  check(t.ndim() == 1 && t.dim(0) == n, "ops::", op, ": tensor '", name, "' must have shape [", n,
-        "], got ", shape_str(t.shape()));
+  REPSCOPE_CHECK(t.ndim() == 1 && t.dim(0) == n, "ops::", op, ": tensor '", name,
+                 "' must have shape [", n, "], got ", shape_str(t.shape()));
 }
 
 // Every defined tensor must share the first one's device; returns that device.
@@ -41,8 +41,8 @@ Device common_device(std::string_view op, std::initializer_list<const Tensor*> t
       device = t->device();
       first = false;
     } else {
-      check(t->device() == device, "ops::", op, ": tensors are on different devices (",
-            device_name(device), " and ", device_name(t->device()), ")");
+      REPSCOPE_CHECK(t->device() == device, "ops::", op, ": tensors are on different devices (",
+                     device_name(device), " and ", device_name(t->device()), ")");
     }
   }
   return device;
@@ -50,17 +50,17 @@ Device common_device(std::string_view op, std::initializer_list<const Tensor*> t
 
 void expect_window(std::string_view op, std::int64_t h, std::int64_t w, int kernel, int stride,
                    int padding, bool pad_at_most_half_kernel) {
-  check(kernel >= 1, "ops::", op, ": kernel must be >= 1, got ", kernel);
-  check(stride >= 1, "ops::", op, ": stride must be >= 1, got ", stride);
-  check(padding >= 0, "ops::", op, ": padding must be >= 0, got ", padding);
+  REPSCOPE_CHECK(kernel >= 1, "ops::", op, ": kernel must be >= 1, got ", kernel);
+  REPSCOPE_CHECK(stride >= 1, "ops::", op, ": stride must be >= 1, got ", stride);
+  REPSCOPE_CHECK(padding >= 0, "ops::", op, ": padding must be >= 0, got ", padding);
   if (pad_at_most_half_kernel) {
-    check(padding <= kernel / 2, "ops::", op, ": padding (", padding,
-          ") must be at most half the kernel (", kernel, ")");
+    REPSCOPE_CHECK(padding <= kernel / 2, "ops::", op, ": padding (", padding,
+                   ") must be at most half the kernel (", kernel, ")");
   }
-  check(detail::window_out(h, kernel, stride, padding) >= 1 &&
-            detail::window_out(w, kernel, stride, padding) >= 1,
-        "ops::", op, ": input ", h, "x", w, " is too small for kernel ", kernel, " with padding ",
-        padding);
+  REPSCOPE_CHECK(detail::window_out(h, kernel, stride, padding) >= 1 &&
+                     detail::window_out(w, kernel, stride, padding) >= 1,
+                 "ops::", op, ": input ", h, "x", w, " is too small for kernel ", kernel,
+                 " with padding ", padding);
 }
 
 void expect_unary(const Tensor& x, std::string_view op) {
@@ -76,24 +76,24 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   expect_f32(weight, op, "weight");
   expect_ndim(x, 4, op, "x");
   expect_ndim(weight, 4, op, "weight");
-  check(groups >= 1, "ops::conv2d: groups must be >= 1, got ", groups);
+  REPSCOPE_CHECK(groups >= 1, "ops::conv2d: groups must be >= 1, got ", groups);
   const std::int64_t c = x.dim(1);
   const std::int64_t o = weight.dim(0);
-  check(c % groups == 0 && o % groups == 0, "ops::conv2d: input channels (", c,
-        ") and output channels (", o, ") must both be divisible by groups (", groups, ")");
-  check(weight.dim(1) * groups == c, "ops::conv2d: weight ", shape_str(weight.shape()), " expects ",
-        weight.dim(1) * groups, " input channels (groups ", groups, "), x ", shape_str(x.shape()),
-        " has ", c);
-  check(c >= 1, "ops::conv2d: x ", shape_str(x.shape()), " has no input channels");
-  check(weight.dim(2) >= 1 && weight.dim(3) >= 1, "ops::conv2d: weight ", shape_str(weight.shape()),
-        " has an empty kernel");
+  REPSCOPE_CHECK(c % groups == 0 && o % groups == 0, "ops::conv2d: input channels (", c,
+                 ") and output channels (", o, ") must both be divisible by groups (", groups, ")");
+  REPSCOPE_CHECK(weight.dim(1) * groups == c, "ops::conv2d: weight ", shape_str(weight.shape()),
+                 " expects ", weight.dim(1) * groups, " input channels (groups ", groups, "), x ",
+                 shape_str(x.shape()), " has ", c);
+  REPSCOPE_CHECK(c >= 1, "ops::conv2d: x ", shape_str(x.shape()), " has no input channels");
+  REPSCOPE_CHECK(weight.dim(2) >= 1 && weight.dim(3) >= 1, "ops::conv2d: weight ",
+                 shape_str(weight.shape()), " has an empty kernel");
   expect_optional_vector(bias, o, op, "bias");
-  check(stride >= 1, "ops::conv2d: stride must be >= 1, got ", stride);
-  check(padding >= 0, "ops::conv2d: padding must be >= 0, got ", padding);
-  check(detail::window_out(x.dim(2), weight.dim(2), stride, padding) >= 1 &&
-            detail::window_out(x.dim(3), weight.dim(3), stride, padding) >= 1,
-        "ops::conv2d: input ", shape_str(x.shape()), " is too small for kernel ", weight.dim(2),
-        "x", weight.dim(3), " with padding ", padding);
+  REPSCOPE_CHECK(stride >= 1, "ops::conv2d: stride must be >= 1, got ", stride);
+  REPSCOPE_CHECK(padding >= 0, "ops::conv2d: padding must be >= 0, got ", padding);
+  REPSCOPE_CHECK(detail::window_out(x.dim(2), weight.dim(2), stride, padding) >= 1 &&
+                     detail::window_out(x.dim(3), weight.dim(3), stride, padding) >= 1,
+                 "ops::conv2d: input ", shape_str(x.shape()), " is too small for kernel ",
+                 weight.dim(2), "x", weight.dim(3), " with padding ", padding);
   const Device d = common_device(op, {&x, &weight, &bias});
   return kernel_for<OpId::Conv2d>(d)(x, weight, bias, stride, padding, groups);
 }
@@ -102,7 +102,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                   const Tensor& running_mean, const Tensor& running_var, float eps) {
   constexpr std::string_view op = "batch_norm";
   expect_f32(x, op, "x");
-  check(x.ndim() >= 2, "ops::batch_norm: x must be [N, C, ...], got ", shape_str(x.shape()));
+  REPSCOPE_CHECK(x.ndim() >= 2, "ops::batch_norm: x must be [N, C, ...], got ",
+                 shape_str(x.shape()));
   const std::int64_t c = x.dim(1);
   expect_f32(running_mean, op, "running_mean");
   expect_f32(running_var, op, "running_var");
@@ -110,7 +111,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
   expect_optional_vector(running_var, c, op, "running_var");
   expect_optional_vector(weight, c, op, "weight");
   expect_optional_vector(bias, c, op, "bias");
-  check(eps >= 0.0f, "ops::batch_norm: eps must be >= 0, got ", eps);
+  REPSCOPE_CHECK(eps >= 0.0f, "ops::batch_norm: eps must be >= 0, got ", eps);
   const Device d = common_device(op, {&x, &weight, &bias, &running_mean, &running_var});
   return kernel_for<OpId::BatchNorm>(d)(x, weight, bias, running_mean, running_var, eps);
 }
@@ -133,8 +134,8 @@ Tensor quick_gelu(const Tensor& x) {
 Tensor add(const Tensor& a, const Tensor& b) {
   expect_f32(a, "add", "a");
   expect_f32(b, "add", "b");
-  check(a.shape() == b.shape(), "ops::add: shapes differ: a ", shape_str(a.shape()), ", b ",
-        shape_str(b.shape()));
+  REPSCOPE_CHECK(a.shape() == b.shape(), "ops::add: shapes differ: a ", shape_str(a.shape()),
+                 ", b ", shape_str(b.shape()));
   const Device d = common_device("add", {&a, &b});
   return kernel_for<OpId::Add>(d)(a, b);
 }
@@ -156,8 +157,8 @@ Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding) {
 Tensor adaptive_avg_pool2d_1x1(const Tensor& x) {
   expect_f32(x, "adaptive_avg_pool2d_1x1", "x");
   expect_ndim(x, 4, "adaptive_avg_pool2d_1x1", "x");
-  check(x.dim(2) >= 1 && x.dim(3) >= 1, "ops::adaptive_avg_pool2d_1x1: x ", shape_str(x.shape()),
-        " has no spatial extent");
+  REPSCOPE_CHECK(x.dim(2) >= 1 && x.dim(3) >= 1, "ops::adaptive_avg_pool2d_1x1: x ",
+                 shape_str(x.shape()), " has no spatial extent");
   return kernel_for<OpId::AdaptiveAvgPool2d1x1>(x.device())(x);
 }
 
@@ -165,10 +166,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   constexpr std::string_view op = "linear";
   expect_f32(x, op, "x");
   expect_f32(weight, op, "weight");
-  check(x.ndim() >= 1, "ops::linear: x must be at least 1-d");
+  REPSCOPE_CHECK(x.ndim() >= 1, "ops::linear: x must be at least 1-d");
   expect_ndim(weight, 2, op, "weight");
-  check(x.dim(-1) == weight.dim(1), "ops::linear: x ", shape_str(x.shape()), " has ", x.dim(-1),
-        " features but weight ", shape_str(weight.shape()), " expects ", weight.dim(1));
+  REPSCOPE_CHECK(x.dim(-1) == weight.dim(1), "ops::linear: x ", shape_str(x.shape()), " has ",
+                 x.dim(-1), " features but weight ", shape_str(weight.shape()), " expects ",
+                 weight.dim(1));
   expect_optional_vector(bias, weight.dim(0), op, "bias");
   const Device d = common_device(op, {&x, &weight, &bias});
   return kernel_for<OpId::Linear>(d)(x, weight, bias);
@@ -177,29 +179,30 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   expect_f32(a, "matmul", "a");
   expect_f32(b, "matmul", "b");
-  check(a.ndim() >= 1, "ops::matmul: a must be at least 1-d");
+  REPSCOPE_CHECK(a.ndim() >= 1, "ops::matmul: a must be at least 1-d");
   expect_ndim(b, 2, "matmul", "b");
-  check(a.dim(-1) == b.dim(0), "ops::matmul: inner dims differ: a ", shape_str(a.shape()), ", b ",
-        shape_str(b.shape()));
+  REPSCOPE_CHECK(a.dim(-1) == b.dim(0), "ops::matmul: inner dims differ: a ", shape_str(a.shape()),
+                 ", b ", shape_str(b.shape()));
   const Device d = common_device("matmul", {&a, &b});
   return kernel_for<OpId::Matmul>(d)(a, b);
 }
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
   expect_f32(x, "layer_norm", "x");
-  check(x.ndim() >= 1 && x.dim(-1) >= 1, "ops::layer_norm: x must have a non-empty last dim, got ",
-        shape_str(x.shape()));
+  REPSCOPE_CHECK(x.ndim() >= 1 && x.dim(-1) >= 1,
+                 "ops::layer_norm: x must have a non-empty last dim, got ", shape_str(x.shape()));
   expect_optional_vector(weight, x.dim(-1), "layer_norm", "weight");
   expect_optional_vector(bias, x.dim(-1), "layer_norm", "bias");
-  check(eps >= 0.0f, "ops::layer_norm: eps must be >= 0, got ", eps);
+  REPSCOPE_CHECK(eps >= 0.0f, "ops::layer_norm: eps must be >= 0, got ", eps);
   const Device d = common_device("layer_norm", {&x, &weight, &bias});
   return kernel_for<OpId::LayerNorm>(d)(x, weight, bias, eps);
 }
 
 Tensor softmax_lastdim(const Tensor& x) {
   expect_f32(x, "softmax_lastdim", "x");
-  check(x.ndim() >= 1 && x.dim(-1) >= 1,
-        "ops::softmax_lastdim: x must have a non-empty last dim, got ", shape_str(x.shape()));
+  REPSCOPE_CHECK(x.ndim() >= 1 && x.dim(-1) >= 1,
+                 "ops::softmax_lastdim: x must have a non-empty last dim, got ",
+                 shape_str(x.shape()));
   return kernel_for<OpId::SoftmaxLastdim>(x.device())(x);
 }
 
@@ -218,17 +221,18 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
   expect_ndim(value, 3, op, "value");
   const std::int64_t n = query.dim(0);
   const std::int64_t e = query.dim(2);
-  check(key.dim(0) == n && value.dim(0) == n,
-        "ops::multi_head_attention: batch sizes differ: query ", shape_str(query.shape()), ", key ",
-        shape_str(key.shape()), ", value ", shape_str(value.shape()));
-  check(key.dim(2) == e && value.dim(2) == e,
-        "ops::multi_head_attention: embedding dims differ: query ", shape_str(query.shape()),
-        ", key ", shape_str(key.shape()), ", value ", shape_str(value.shape()));
-  check(key.dim(1) == value.dim(1) && key.dim(1) >= 1, "ops::multi_head_attention: key ",
-        shape_str(key.shape()), " and value ", shape_str(value.shape()),
-        " need the same non-zero length");
-  check(num_heads >= 1 && e % num_heads == 0, "ops::multi_head_attention: embedding dim ", e,
-        " is not divisible by num_heads ", num_heads);
+  REPSCOPE_CHECK(key.dim(0) == n && value.dim(0) == n,
+                 "ops::multi_head_attention: batch sizes differ: query ", shape_str(query.shape()),
+                 ", key ", shape_str(key.shape()), ", value ", shape_str(value.shape()));
+  REPSCOPE_CHECK(key.dim(2) == e && value.dim(2) == e,
+                 "ops::multi_head_attention: embedding dims differ: query ",
+                 shape_str(query.shape()), ", key ", shape_str(key.shape()), ", value ",
+                 shape_str(value.shape()));
+  REPSCOPE_CHECK(key.dim(1) == value.dim(1) && key.dim(1) >= 1, "ops::multi_head_attention: key ",
+                 shape_str(key.shape()), " and value ", shape_str(value.shape()),
+                 " need the same non-zero length");
+  REPSCOPE_CHECK(num_heads >= 1 && e % num_heads == 0, "ops::multi_head_attention: embedding dim ",
+                 e, " is not divisible by num_heads ", num_heads);
   in_proj_weight.expect_shape({3 * e, e}, "multi_head_attention in_proj_weight");
   out_proj_weight.expect_shape({e, e}, "multi_head_attention out_proj_weight");
   expect_optional_vector(in_proj_bias, 3 * e, op, "in_proj_bias");
