@@ -208,9 +208,22 @@ void gemm_pack_b(std::int64_t k, std::int64_t n, const float* b, std::int64_t ld
   pack_b_panels(k, n, b, ldb, trans_b, out, nr, 0, (n + nr - 1) / nr);
 }
 
+std::int64_t gemm_k_block() {
+  return kKc;
+}
+
 void gemm_packed(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
                  float* c, std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
                  std::int64_t row0, std::int64_t col0) {
+  const KernelInfo& kernel = active();
+  gemm_packed_slice(m, n, k, a, kernel.mr * k, b, kernel.nr * k, c, ldc, accumulate, epilogue, row0,
+                    col0);
+}
+
+void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                       std::int64_t a_stride, const float* b, std::int64_t b_stride, float* c,
+                       std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
+                       std::int64_t row0, std::int64_t col0) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     empty_product(m, n, c, ldc, accumulate, epilogue, row0, col0);
@@ -230,11 +243,11 @@ void gemm_packed(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
     for (std::int64_t ib = 0; ib < a_panels; ib += block_panels) {
       const std::int64_t ie = std::min(a_panels, ib + block_panels);
       for (std::int64_t jp = 0; jp < b_panels; ++jp) {
-        t.b = b + jp * nr * k + pc * nr;
+        t.b = b + jp * b_stride + pc * nr;
         t.cols = static_cast<int>(std::min(nr, n - jp * nr));
         t.col0 = col0 + jp * nr;
         for (std::int64_t ip = ib; ip < ie; ++ip) {
-          t.a = a + ip * mr * k + pc * mr;
+          t.a = a + ip * a_stride + pc * mr;
           t.c = c + ip * mr * ldc + jp * nr;
           t.rows = static_cast<int>(std::min(mr, m - ip * mr));
           t.row0 = row0 + ip * mr;

@@ -74,6 +74,17 @@ void gemm_packed(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                  float* c, std::int64_t ldc, bool accumulate = false,
                  const GemmEpilogue& epilogue = {}, std::int64_t row0 = 0, std::int64_t col0 = 0);
 
+// gemm_packed on a k-slice of larger packs: A's panels are a_stride floats apart and B's
+// b_stride apart (mr·K and nr·K for packs of depth K, with `a`/`b` offset by mr·p0 and nr·p0 for
+// a slice starting at step p0). Slices that start at multiples of gemm_k_block(), chained with
+// `accumulate` and the epilogue on the last one, give exactly gemm_packed's bits.
+void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                       std::int64_t a_stride, const float* b, std::int64_t b_stride, float* c,
+                       std::int64_t ldc, bool accumulate = false, const GemmEpilogue& epilogue = {},
+                       std::int64_t row0 = 0, std::int64_t col0 = 0);
+// The k block every product is accumulated in.
+std::int64_t gemm_k_block();
+
 // Scratch memory for packed panels: 64-byte aligned floats, grown on demand, never shrunk.
 class GemmBuffer {
  public:

@@ -5,7 +5,7 @@ namespace repscope::ops::detail {
 
 // nn/ops/reference/register.cpp: every op's plain reference kernel.
 void register_reference_kernels();
-// nn/ops/cpu/register.cpp: the fast TBB/Eigen kernels ("cpu" backend).
+// nn/ops/cpu/register.cpp: the fast TBB kernels ("cpu" backend).
 void register_cpu_kernels();
 
 }  // namespace repscope::ops::detail

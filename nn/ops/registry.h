@@ -1,7 +1,7 @@
 // The one kernel registry behind nn/ops.h.
 //
 // Every op has a plain reference kernel (simple loops, obviously correct) and may have named
-// backend overrides: "cpu" (the fast TBB/Eigen kernels in nn/ops/cpu/) and "cuda" (registered
+// backend overrides: "cpu" (the fast TBB kernels in nn/ops/cpu/) and "cuda" (registered
 // from the cuda/ library at its start-up, without editing this one). The public functions in
 // nn/ops.h validate their arguments and then call kernel_for<op>(device), so every kernel may
 // assume valid, contiguous float32 inputs on its backend's device.

@@ -27,71 +27,59 @@ struct ConvGeometry {
   std::int64_t depth() const { return cg * kh * kw; }  // GEMM K
 };
 
-// Writes the input patches of output columns [col0, col0 + cols) of `group` as packed B panels
-// (nr columns per panel, depth rows; columns past `cols` zero). A column is image * OH*OW +
-// output position; a row is (input channel, ky, kx).
+// Writes rows [d0, d1) of the input patches of output columns [col0, col0 + cols) of `group`
+// as packed B panels (nr columns per panel, d1 - d0 rows; columns past `cols` zero). A column is
+// image * OH*OW + output position; a row is (input channel, ky, kx). Panel by panel, so the
+// writes are sequential; within a panel the columns fall into a few runs along one output row.
 void im2col_panels(const ConvGeometry& g, const float* x, std::int64_t group, std::int64_t col0,
-                   std::int64_t cols, int nr, float* out) {
+                   std::int64_t cols, int nr, std::int64_t d0, std::int64_t d1, float* out) {
+  struct Run {
+    std::int64_t lane, length, plane0, oy, ox;  // plane0: offset of the group's first channel
+  };
   const std::int64_t p = g.positions();
-  const std::int64_t depth = g.depth();
+  const std::int64_t rows = d1 - d0;
+  const std::int64_t taps = g.kh * g.kw;
   const std::int64_t panels = (cols + nr - 1) / nr;
-  const std::int64_t panel_stride = depth * nr;
-  for (std::int64_t ic = 0; ic < g.cg; ++ic) {
-    for (std::int64_t ky = 0; ky < g.kh; ++ky) {
-      for (std::int64_t kx = 0; kx < g.kw; ++kx) {
-        const std::int64_t d = (ic * g.kh + ky) * g.kw + kx;
-        float* row = out + d * nr;  // row d of panel 0
-        std::int64_t image = col0 / p;
-        std::int64_t pos = col0 % p;
-        for (std::int64_t j = 0; j < cols;) {
-          const float* plane = x + (image * g.c + group * g.cg + ic) * g.h * g.w;
-          const std::int64_t oy = pos / g.ow;
-          std::int64_t ox = pos % g.ow;
-          const std::int64_t iy = oy * g.stride - g.padding + ky;
-          // One output row segment at a time (the input row is fixed along it), cut at panel ends.
-          std::int64_t seg = std::min(cols - j, g.ow - ox);
-          const float* in_row = (iy < 0 || iy >= g.h) ? nullptr : plane + iy * g.w;
-          pos += seg;
-          while (seg > 0) {
-            const std::int64_t lane = j % nr;
-            const std::int64_t run = std::min(seg, nr - lane);
-            float* dst = row + (j / nr) * panel_stride + lane;
-            if (!in_row) {
-              std::fill(dst, dst + run, 0.0f);
-            } else {
-              const std::int64_t ix0 = ox * g.stride - g.padding + kx;
-              // Lanes [lo, hi) read inside the row; the others are padding.
-              const std::int64_t lo =
-                  std::min(run, ix0 >= 0 ? 0 : (-ix0 + g.stride - 1) / g.stride);
-              const std::int64_t hi = std::clamp<std::int64_t>(
-                  ix0 >= g.w ? 0 : (g.w - 1 - ix0) / g.stride + 1, lo, run);
-              std::fill(dst, dst + lo, 0.0f);
-              if (g.stride == 1) {
-                const float* src = in_row + ix0;
-                for (std::int64_t s = lo; s < hi; ++s)
-                  dst[s] = src[s];  // short runs: no memcpy call
-              } else {
-                const float* src = in_row + ix0;
-                for (std::int64_t s = lo; s < hi; ++s) dst[s] = src[s * g.stride];
-              }
-              std::fill(dst + hi, dst + run, 0.0f);
-            }
-            j += run;
-            ox += run;
-            seg -= run;
-          }
-          if (pos == p) {
-            pos = 0;
-            ++image;
-          }
+  const std::int64_t plane_size = g.h * g.w;
+  std::vector<Run> runs;
+  for (std::int64_t jp = 0; jp < panels; ++jp) {
+    const std::int64_t j0 = jp * nr;
+    const std::int64_t count = std::min<std::int64_t>(nr, cols - j0);
+    runs.clear();
+    for (std::int64_t lane = 0; lane < count;) {
+      const std::int64_t column = col0 + j0 + lane;
+      const std::int64_t image = column / p, pos = column % p;
+      const std::int64_t oy = pos / g.ow, ox = pos % g.ow;
+      const std::int64_t length = std::min(count - lane, g.ow - ox);
+      runs.push_back({lane, length, (image * g.c + group * g.cg) * plane_size, oy, ox});
+      lane += length;
+    }
+    float* panel = out + jp * rows * nr;
+    for (std::int64_t d = d0; d < d1; ++d) {
+      const std::int64_t ic = d / taps, ky = d % taps / g.kw, kx = d % g.kw;
+      float* row = panel + (d - d0) * nr;
+      for (const Run& r : runs) {
+        float* dst = row + r.lane;
+        const std::int64_t iy = r.oy * g.stride - g.padding + ky;
+        if (iy < 0 || iy >= g.h) {
+          std::fill(dst, dst + r.length, 0.0f);
+          continue;
         }
-        // Zero the unused lanes of the last panel.
-        const std::int64_t tail = panels * nr - cols;
-        if (tail > 0) {
-          float* dst = row + (panels - 1) * panel_stride + (nr - tail);
-          std::fill(dst, dst + tail, 0.0f);
+        const float* src = x + r.plane0 + ic * plane_size + iy * g.w;
+        const std::int64_t ix0 = r.ox * g.stride - g.padding + kx;
+        // Lanes [lo, hi) read inside the row; the others are padding.
+        const std::int64_t lo = std::min(r.length, ix0 >= 0 ? 0 : (-ix0 + g.stride - 1) / g.stride);
+        const std::int64_t hi =
+            std::clamp<std::int64_t>(ix0 >= g.w ? 0 : (g.w - 1 - ix0) / g.stride + 1, lo, r.length);
+        std::fill(dst, dst + lo, 0.0f);
+        if (g.stride == 1) {
+          for (std::int64_t s = lo; s < hi; ++s) dst[s] = src[ix0 + s];
+        } else {
+          for (std::int64_t s = lo; s < hi; ++s) dst[s] = src[ix0 + s * g.stride];
         }
+        std::fill(dst + hi, dst + r.length, 0.0f);
       }
+      std::fill(row + count, row + nr, 0.0f);
     }
   }
 }
@@ -208,7 +196,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       for (std::int64_t c = c0; c < c1; ++c) {
         std::int64_t col0 = 0, cols = 0;
         column_tile(c % n_col_tiles, col0, cols);
-        im2col_panels(g, xp, c / n_col_tiles, col0, cols, panels.nr, shared_b + c * tile_floats);
+        im2col_panels(g, xp, c / n_col_tiles, col0, cols, panels.nr, 0, depth,
+                      shared_b + c * tile_floats);
       }
     });
   }
@@ -224,30 +213,38 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       const std::int64_t rows = std::min(panels_per_group * panels.mr, g.og - r0);
       std::int64_t col0 = 0, cols = 0;
       column_tile(ct, col0, cols);
-      float* b_packed = nullptr;
-      if (shared_b) {
-        b_packed = shared_b + (group * n_col_tiles + ct) * tile_floats;
-      } else {
-        b_packed = b_buffer.get(panels.b_floats(depth, cols));
-        im2col_panels(g, xp, group, col0, cols, panels.nr, b_packed);
-      }
-
       const std::int64_t oc0 = group * g.og + r0;
       const float* a_rows = a_packed + group * a_floats + r0 * depth;
+      const std::int64_t a_stride = panels.mr * depth;
       GemmEpilogue epilogue;
       epilogue.row_bias = bp ? bp + group * g.og : nullptr;
       const std::int64_t image = col0 / p, pos = col0 % p;
-      if (cols <= p - pos) {
-        // Within one image the GEMM writes straight into the output rows (pitch p).
-        float* dst = yp + (image * g.o + oc0) * p + pos;
-        gemm_packed(rows, cols, depth, a_rows, b_packed, dst, p, false, epilogue, r0, 0);
+      const bool one_image = cols <= p - pos;
+      // Within one image the GEMM writes straight into the output rows (pitch p); else into a
+      // [rows, whole images] tile scattered afterwards.
+      float* c = one_image ? yp + (image * g.o + oc0) * p + pos : tile_buffer.get(rows * cols);
+      const std::int64_t ldc = one_image ? p : cols;
+      if (shared_b) {
+        gemm_packed_slice(rows, cols, depth, a_rows, a_stride,
+                          shared_b + (group * n_col_tiles + ct) * tile_floats, panels.nr * depth, c,
+                          ldc, false, epilogue, r0, 0);
       } else {
-        float* tile = tile_buffer.get(rows * cols);
-        gemm_packed(rows, cols, depth, a_rows, b_packed, tile, cols, false, epilogue, r0, 0);
-        // Scatter the [rows, whole images] tile into [N, O, P].
+        // One k block at a time: its columns are gathered into a buffer that stays in L2 and
+        // used at once (the k blocks of gemm_packed, so the result has the same bits).
+        const std::int64_t kb = gemm_k_block();
+        float* b_block = b_buffer.get(panels.b_floats(std::min(kb, depth), cols));
+        for (std::int64_t d0 = 0; d0 < depth; d0 += kb) {
+          const std::int64_t d1 = std::min(depth, d0 + kb);
+          im2col_panels(g, xp, group, col0, cols, panels.nr, d0, d1, b_block);
+          gemm_packed_slice(rows, cols, d1 - d0, a_rows + d0 * panels.mr, a_stride, b_block,
+                            panels.nr * (d1 - d0), c, ldc, d0 > 0,
+                            d1 == depth ? epilogue : GemmEpilogue{}, r0, 0);
+        }
+      }
+      if (!one_image) {
         for (std::int64_t j = 0; j < cols; j += p) {
           for (std::int64_t r = 0; r < rows; ++r) {
-            const float* src = tile + r * cols + j;
+            const float* src = c + r * cols + j;
             std::copy(src, src + p, yp + ((image + j / p) * g.o + oc0 + r) * p);
           }
         }

@@ -1,4 +1,4 @@
-// The "cpu" backend: TBB-parallel kernels on Eigen's GEMM (nn/gemm.h). Every kernel is
+// The "cpu" backend: TBB-parallel kernels on the packed GEMM (nn/gemm.h). Every kernel is
 // deterministic (the same bits for any thread count) and tested against nn/ops/reference.
 // Inputs are already validated by nn/ops.cpp; the signatures match nn/ops.h.
 #pragma once
