@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "nn/ops/cpu/cpu.h"
+#include "nn/ops/cpu/vector_math.h"
 #include "nn/ops/kernel_util.h"
 #include "nn/parallel.h"
 
@@ -75,11 +76,10 @@ void softmax_rows(float* data, std::int64_t rows, std::int64_t d) {
   for (std::int64_t r = 0; r < rows; ++r) {
     float* row = data + r * d;
     const float mx = *std::max_element(row, row + d);
+    for (std::int64_t i = 0; i < d; ++i) row[i] -= mx;
+    vector_exp(row, row, d);
     double sum = 0.0;
-    for (std::int64_t i = 0; i < d; ++i) {
-      row[i] = std::exp(row[i] - mx);
-      sum += row[i];
-    }
+    for (std::int64_t i = 0; i < d; ++i) sum += row[i];
     const float inv = static_cast<float>(1.0 / sum);
     for (std::int64_t i = 0; i < d; ++i) row[i] *= inv;
   }
