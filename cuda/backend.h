@@ -19,7 +19,7 @@ bool backend_registered();
 // The kernels, callable directly on CUDA tensors (arguments as in nn/ops.h, already validated
 // there; calling these directly skips that validation).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              int groups);
+              int groups, const Tensor& residual, bool relu);
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                   const Tensor& running_mean, const Tensor& running_var, float eps);
 Tensor relu(const Tensor& x);

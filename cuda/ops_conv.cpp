@@ -20,6 +20,7 @@
 #include "cuda/ops_internal.h"
 #include "cuda/precision.h"
 #include "nn/error.h"
+#include "nn/ops.h"
 
 namespace repscope::cuda {
 
@@ -126,8 +127,11 @@ int as_int(std::int64_t v) {
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              int groups) {
+namespace {
+
+// The convolution (+ bias) through cuDNN.
+Tensor conv2d_cudnn(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride,
+                    int padding, int groups) {
   DeviceContext& ctx = context();
   const Precision prec = precision();
   const bool half = prec == Precision::Fp16 || prec == Precision::Bf16;
@@ -244,6 +248,19 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
     kernels::add_channel_bias(out(y), in(bias), n, o, oh * ow, ctx.stream);
     check_launch(kWhat);
   }
+  return y;
+}
+
+}  // namespace
+
+// The residual add and ReLU of the fused op run as the backend's own add and relu kernels (through
+// nn/ops.h, which dispatches CUDA tensors to them); cuDNN's fused conv-bias-activation would save
+// the extra passes but has not been run on a GPU here.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
+              int groups, const Tensor& residual, bool relu) {
+  Tensor y = conv2d_cudnn(x, weight, bias, stride, padding, groups);
+  if (residual.defined()) y = ops::add(y, residual);
+  if (relu) y = ops::relu(y);
   return y;
 }
 

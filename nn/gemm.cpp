@@ -78,7 +78,7 @@ KernelInfo& active() {
 }
 
 bool has_effect(const GemmEpilogue& e) {
-  return e.row_bias || e.col_bias || e.relu;
+  return e.row_bias || e.col_bias || e.residual || e.relu;
 }
 
 // k == 0: C is 0 (or unchanged), then the epilogue.

@@ -13,11 +13,14 @@
 
 namespace repscope {
 
-// Applied to each finished C element, in this order: + row_bias[i], + col_bias[j], max(·, 0).
-// NaN stays NaN through the ReLU, as in torch.
+// Applied to each finished C element (i, j), in this order: + row_bias[i], + col_bias[j],
+// + residual[i * residual_ld + j], max(·, 0) — the order of separate bias, add and relu ops, so
+// the fused result has the same bits. NaN stays NaN through the ReLU, as in torch.
 struct GemmEpilogue {
   const float* row_bias = nullptr;  // per row of C (conv: per output channel)
   const float* col_bias = nullptr;  // per column of C (linear: per output feature)
+  const float* residual = nullptr;  // a matrix shaped like C (a ResNet block's shortcut)
+  std::int64_t residual_ld = 0;     // its row pitch
   bool relu = false;
 };
 

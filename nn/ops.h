@@ -16,8 +16,10 @@ namespace repscope::ops {
 // 2-d convolution, as torch.nn.functional.conv2d with square stride/padding and dilation 1.
 // x [N, C, H, W], weight [O, C/groups, kh, kw]; bias [O] or undefined (Tensor{}) = no bias.
 // Returns [N, O, (H + 2p - kh)/s + 1, (W + 2p - kw)/s + 1].
+// Fused tail (a ResNet block's end): with `residual` (the output's shape) and/or `relu`, returns
+// relu(conv2d(...) + residual) with exactly the bits of the separate conv2d, add and relu ops.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              int groups = 1);
+              int groups = 1, const Tensor& residual = Tensor{}, bool relu = false);
 
 // Inference BatchNorm over channel dim 1 of [N, C, ...]:
 // (x - mean) / sqrt(var + eps) * weight + bias, with weight/bias/mean/var of shape [C].

@@ -43,6 +43,7 @@ bool avx512_kernel(KernelInfo& out);  // false when not compiled in
 inline float apply_epilogue(float v, const GemmEpilogue& e, std::int64_t row, std::int64_t col) {
   if (e.row_bias) v += e.row_bias[row];
   if (e.col_bias) v += e.col_bias[col];
+  if (e.residual) v += e.residual[row * e.residual_ld + col];
   if (e.relu && v < 0.0f) v = 0.0f;
   return v;
 }

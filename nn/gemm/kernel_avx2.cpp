@@ -42,12 +42,15 @@ void kernel_avx2(const TileArgs& t) {
     const __m256 zero = _mm256_setzero_ps();
     for (int r = 0; r < t.rows; ++r) {
       float* c = t.c + r * t.ldc;
+      const float* residual =
+          e && e->residual ? e->residual + (t.row0 + r) * e->residual_ld + t.col0 : nullptr;
       for (int v = 0; v < 2; ++v) {
         __m256 x = acc[r][v];
         if (t.accumulate) x = _mm256_add_ps(_mm256_loadu_ps(c + 8 * v), x);
         if (e) {
           if (e->row_bias) x = _mm256_add_ps(x, _mm256_set1_ps(e->row_bias[t.row0 + r]));
           if (e->col_bias) x = _mm256_add_ps(x, _mm256_loadu_ps(e->col_bias + t.col0 + 8 * v));
+          if (residual) x = _mm256_add_ps(x, _mm256_loadu_ps(residual + 8 * v));
           if (e->relu) x = _mm256_max_ps(zero, x);  // NaN stays NaN (second operand)
         }
         _mm256_storeu_ps(c + 8 * v, x);

@@ -68,6 +68,8 @@ void kernel_avx512(const TileArgs& t) {
   for (int r = 0; r < kMr; ++r) {
     if (r >= t.rows) break;
     float* c = t.c + r * t.ldc;
+    const float* residual =
+        e && e->residual ? e->residual + (t.row0 + r) * e->residual_ld + t.col0 : nullptr;
 #pragma GCC unroll 3
     for (int v = 0; v < kVecs; ++v) {
       __m512 x = acc[r][v];
@@ -75,6 +77,7 @@ void kernel_avx512(const TileArgs& t) {
       if (e) {
         if (e->row_bias) x = _mm512_add_ps(x, _mm512_set1_ps(e->row_bias[t.row0 + r]));
         if (e->col_bias) x = _mm512_add_ps(x, col_bias[v]);
+        if (residual) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], residual + 16 * v));
         // max(0, x) returns x when x is NaN (the second operand), like torch.relu.
         if (e->relu) x = _mm512_max_ps(zero, x);
       }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "nn/error.h"
+#include "nn/ops.h"
 #include "nn/ops/registry.h"
 #include "nn/parallel.h"
 
@@ -132,6 +133,21 @@ Tensor ConvBn::forward(const Tensor& x, const TapContext& ctx, const std::string
   ctx.tap(conv_tap, y);
   y = bn.forward(y);
   for (const std::string& t : bn_taps) ctx.tap(t, y);
+  return y;
+}
+
+Tensor ConvBn::forward_tail(const Tensor& x, const TapContext& ctx, const std::string& conv_tap,
+                            std::initializer_list<std::string> bn_taps, const Tensor& residual,
+                            bool relu) const {
+  bool observed = ctx.wants(conv_tap);
+  for (const std::string& t : bn_taps) observed = observed || ctx.wants(t);
+  if (!observed && folded()) {
+    return ops::conv2d(x, folded_.weight, folded_.bias, folded_.stride, folded_.padding,
+                       folded_.groups, residual, relu);
+  }
+  Tensor y = forward(x, ctx, conv_tap, bn_taps);
+  if (residual.defined()) y = ops::add(y, residual);
+  if (relu) y = ops::relu(y);
   return y;
 }
 

@@ -191,15 +191,15 @@ std::vector<TapInfo> ClipResNet::taps() const {
 Tensor ClipResNet::run_block(const Block& b, const std::string& p, const Tensor& x,
                              const TapContext& ctx) const {
   auto tap = [&](const char* leaf, const Tensor& v) { ctx.tap(p + leaf, v); };
-  Tensor out = b.c1.forward(x, ctx, p + "conv1", {p + "bn1"});
-  out = ops::relu(out);
+  // Each conv + BN + ReLU, and conv3 + BN + shortcut add + ReLU, run as one fused conv when no
+  // tap needs the values in between (ConvBn::forward_tail). The shortcut is computed before
+  // conv3 so it can be fused; taps are delivered by name, so their order does not matter.
+  Tensor out = b.c1.forward_tail(x, ctx, p + "conv1", {p + "bn1"}, Tensor{}, true);
   tap("relu1", out);
-  out = b.c2.forward(out, ctx, p + "conv2", {p + "bn2"});
-  out = ops::relu(out);
+  out = b.c2.forward_tail(out, ctx, p + "conv2", {p + "bn2"}, Tensor{}, true);
   tap("relu2", out);
   if (b.stride > 1) out = ops::avg_pool2d(out, b.stride, b.stride);
   tap("avgpool", out);
-  out = b.c3.forward(out, ctx, p + "conv3", {p + "bn3"});
   Tensor identity = x;
   if (b.has_downsample) {
     identity = ops::avg_pool2d(x, b.stride, b.stride);
@@ -207,9 +207,13 @@ Tensor ClipResNet::run_block(const Block& b, const std::string& p, const Tensor&
     identity =
         b.down.forward(identity, ctx, p + "downsample.0", {p + "downsample.1", p + "downsample"});
   }
-  out = ops::add(out, identity);
-  tap("add", out);
-  out = ops::relu(out);
+  if (!ctx.wants(p + "add")) {
+    out = b.c3.forward_tail(out, ctx, p + "conv3", {p + "bn3"}, identity, true);
+  } else {
+    out = b.c3.forward_tail(out, ctx, p + "conv3", {p + "bn3"}, identity, false);
+    tap("add", out);
+    out = ops::relu(out);
+  }
   tap("relu3", out);
   return out;
 }
@@ -239,8 +243,7 @@ Tensor ClipResNet::forward(const Tensor& images, TapContext& ctx) const {
   check_input(images);
   Tensor x = images;
   for (std::size_t i = 0; i < stem_.size(); ++i) {
-    x = stem_[i].forward(x, ctx, str("conv", i + 1), {str("bn", i + 1)});
-    x = ops::relu(x);
+    x = stem_[i].forward_tail(x, ctx, str("conv", i + 1), {str("bn", i + 1)}, Tensor{}, true);
     ctx.tap(str("relu", i + 1), x);
   }
   x = ops::avg_pool2d(x, 2, 2);

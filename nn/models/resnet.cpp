@@ -169,24 +169,29 @@ std::vector<TapInfo> ResNet::taps() const {
 Tensor ResNet::run_block(const Block& b, const std::string& p, const Tensor& x,
                          const TapContext& ctx) const {
   auto tap = [&](const char* leaf, const Tensor& v) { ctx.tap(p + leaf, v); };
-  Tensor out = b.c1.forward(x, ctx, p + "conv1", {p + "bn1"});
-  out = ops::relu(out);
+  // Each conv + BN + ReLU, and the last conv + BN + shortcut add + ReLU, run as one fused conv
+  // when no tap needs the values in between (ConvBn::forward_tail).
+  Tensor out = b.c1.forward_tail(x, ctx, p + "conv1", {p + "bn1"}, Tensor{}, true);
   tap("relu", out);
-  out = b.c2.forward(out, ctx, p + "conv2", {p + "bn2"});
-  int relu_call = 1;
+  const ConvBn& last = config_.bottleneck ? b.c3 : b.c2;
   if (config_.bottleneck) {
-    out = ops::relu(out);
+    out = b.c2.forward_tail(out, ctx, p + "conv2", {p + "bn2"}, Tensor{}, true);
     tap("relu_1", out);
-    ++relu_call;
-    out = b.c3.forward(out, ctx, p + "conv3", {p + "bn3"});
   }
   Tensor identity = x;
   if (b.has_downsample) {
     identity = b.down.forward(x, ctx, p + "downsample.0", {p + "downsample.1", p + "downsample"});
   }
-  out = ops::add(out, identity);
-  tap("add", out);
-  out = ops::relu(out);
+  const char* last_conv = config_.bottleneck ? "conv3" : "conv2";
+  const char* last_bn = config_.bottleneck ? "bn3" : "bn2";
+  const int relu_call = config_.bottleneck ? 2 : 1;
+  if (!ctx.wants(p + "add")) {
+    out = last.forward_tail(out, ctx, p + last_conv, {p + last_bn}, identity, true);
+  } else {
+    out = last.forward_tail(out, ctx, p + last_conv, {p + last_bn}, identity, false);
+    tap("add", out);
+    out = ops::relu(out);
+  }
   tap(relu_name(relu_call), out);
   return out;
 }
@@ -195,8 +200,7 @@ Tensor ResNet::forward(const Tensor& images, TapContext& ctx) const {
   check_input(images);
   check_loaded();
   ctx.tap("x", images);
-  Tensor x = stem_.forward(images, ctx, "conv1", {"bn1"});
-  x = ops::relu(x);
+  Tensor x = stem_.forward_tail(images, ctx, "conv1", {"bn1"}, Tensor{}, true);
   ctx.tap("relu", x);
   x = ops::max_pool2d(x, 3, 2, 1);
   ctx.tap("maxpool", x);

@@ -70,7 +70,7 @@ void expect_unary(const Tensor& x, std::string_view op) {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              int groups) {
+              int groups, const Tensor& residual, bool relu) {
   constexpr std::string_view op = "conv2d";
   expect_f32(x, op, "x");
   expect_f32(weight, op, "weight");
@@ -94,8 +94,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
                      detail::window_out(x.dim(3), weight.dim(3), stride, padding) >= 1,
                  "ops::conv2d: input ", shape_str(x.shape()), " is too small for kernel ",
                  weight.dim(2), "x", weight.dim(3), " with padding ", padding);
-  const Device d = common_device(op, {&x, &weight, &bias});
-  return kernel_for<OpId::Conv2d>(d)(x, weight, bias, stride, padding, groups);
+  if (residual.defined()) {
+    expect_f32(residual, op, "residual");
+    const Shape out{x.dim(0), weight.dim(0),
+                    detail::window_out(x.dim(2), weight.dim(2), stride, padding),
+                    detail::window_out(x.dim(3), weight.dim(3), stride, padding)};
+    REPSCOPE_CHECK(residual.shape() == out, "ops::conv2d: residual ", shape_str(residual.shape()),
+                   " must have the output's shape ", shape_str(out));
+  }
+  const Device d = common_device(op, {&x, &weight, &bias, &residual});
+  return kernel_for<OpId::Conv2d>(d)(x, weight, bias, stride, padding, groups, residual, relu);
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,

@@ -54,7 +54,8 @@ struct OpSignature;
 using UnaryFn = Tensor (*)(const Tensor&);
 // clang-format off
 template <> struct OpSignature<OpId::Conv2d> {
-  using Fn = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, int, int, int); };
+  using Fn = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, int, int, int, const Tensor&,
+                        bool); };
 template <> struct OpSignature<OpId::BatchNorm> {
   using Fn = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, float); };
 template <> struct OpSignature<OpId::Relu> { using Fn = UnaryFn; };

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -86,18 +87,22 @@ bool bit_identical(const Tensor& a, const Tensor& b) {
 
 // ---- case builders -------------------------------------------------------------------------
 
+// `fused`: with a residual of the output's shape and ReLU (the fused ResNet block tail).
 void add_conv(std::vector<Case>& cases, std::mt19937& rng, std::int64_t n, std::int64_t c,
               std::int64_t h, std::int64_t w, std::int64_t o, int k, int stride, int padding,
-              int groups, bool bias) {
+              int groups, bool bias, bool fused = false) {
+  const std::int64_t oh = (h + 2 * padding - k) / stride + 1,
+                     ow = (w + 2 * padding - k) / stride + 1;
   Case cs{OpId::Conv2d,
           "conv2d x[" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(h) +
               "," + std::to_string(w) + "] o" + std::to_string(o) + " k" + std::to_string(k) +
               " s" + std::to_string(stride) + " p" + std::to_string(padding) + " g" +
-              std::to_string(groups) + (bias ? " bias" : ""),
+              std::to_string(groups) + (bias ? " bias" : "") + (fused ? " +residual relu" : ""),
           {random_tensor({n, c, h, w}, rng), random_tensor({o, c / groups, k, k}, rng, -0.2f, 0.2f),
-           bias ? random_tensor({o}, rng) : Tensor{}},
+           bias ? random_tensor({o}, rng) : Tensor{},
+           fused ? random_tensor({n, o, oh, ow}, rng) : Tensor{}},
           [=](const std::vector<Tensor>& t) {
-            return conv2d(t[0], t[1], t[2], stride, padding, groups);
+            return conv2d(t[0], t[1], t[2], stride, padding, groups, t[3], fused);
           }};
   cases.push_back(std::move(cs));
 }
@@ -127,6 +132,12 @@ std::vector<Case> all_cases() {
   add_conv(cases, rng, 5, 64, 7, 7, 300, 3, 1, 1, 1, false);  // row tiles > 256, multi-image tiles
   add_conv(cases, rng, 40, 520, 3, 3, 8, 1, 1, 0, 1, true);   // 1x1, tiles across images
   add_conv(cases, rng, 2, 4, 5, 5, 3, 5, 1, 2, 1, true);
+  // The fused tail (residual + ReLU) on every path: within one image, tiles across images,
+  // rows split, depthwise.
+  add_conv(cases, rng, 1, 16, 20, 20, 24, 3, 1, 1, 1, true, true);
+  add_conv(cases, rng, 40, 32, 3, 3, 16, 1, 1, 0, 1, true, true);
+  add_conv(cases, rng, 5, 64, 7, 7, 300, 3, 1, 1, 1, false, true);
+  add_conv(cases, rng, 2, 12, 10, 10, 12, 3, 1, 1, 12, true, true);
   // Column-tiling paths: a feature map split into pieces (3x3 and 1x1), and runs of whole
   // images with a shorter last run.
   add_conv(cases, rng, 1, 256, 20, 20, 8, 3, 1, 1, 1, true);
@@ -335,6 +346,29 @@ TEST(BackendOps, MaxPoolPropagatesNaNLikeTheReference) {
   EXPECT_GE(nans, 2);
 }
 
+TEST(BackendOps, FusedConvTailEqualsSeparateOpsBitForBit) {
+  // Models fuse a block's residual add and ReLU into the conv only because this holds.
+  std::mt19937 rng(9);
+  for (auto [n, c, hw, o, k, s] : {std::array<int, 6>{1, 16, 20, 24, 3, 1},
+                                   {40, 32, 3, 16, 1, 1},
+                                   {5, 64, 7, 300, 3, 1},
+                                   {2, 8, 15, 16, 3, 2}}) {
+    const Tensor x = random_tensor({n, c, hw, hw}, rng);
+    const Tensor w = random_tensor({o, c, k, k}, rng, -0.2f, 0.2f);
+    const Tensor b = random_tensor({o}, rng);
+    const std::int64_t out_hw = (hw + 2 * (k / 2) - k) / s + 1;
+    const Tensor r = random_tensor({n, o, out_hw, out_hw}, rng);
+    for (Backend be : {Backend::Reference, Backend::Cpu}) {
+      ScopedBackend scope(be);
+      const Tensor fused = conv2d(x, w, b, s, k / 2, 1, r, true);
+      const Tensor separate = relu(add(conv2d(x, w, b, s, k / 2), r));
+      EXPECT_TRUE(bit_identical(fused, separate)) << backend_name(be) << " n" << n << " o" << o;
+      const Tensor add_only = conv2d(x, w, b, s, k / 2, 1, r, false);
+      EXPECT_TRUE(bit_identical(add_only, add(conv2d(x, w, b, s, k / 2), r))) << backend_name(be);
+    }
+  }
+}
+
 TEST(BackendOps, ForceReferenceSwitchesDispatch) {
   EXPECT_EQ(select_backend(OpId::Conv2d, Device::CPU),
             has_kernel(OpId::Conv2d, Backend::Cpu) ? Backend::Cpu : Backend::Reference);
@@ -379,6 +413,11 @@ TEST(BackendOps, BadArgumentsNameTheTensor) {
   expect_error([&] { conv2d(x, Tensor::zeros({2, 4, 3, 3}), Tensor{}, 0, 1); }, "stride");
   expect_error([&] { conv2d(x, Tensor::zeros({3, 2, 3, 3}), Tensor{}, 1, 1, 2); }, "groups");
   expect_error([&] { conv2d(x, Tensor::zeros({2, 4, 9, 9}), Tensor{}, 1, 0); }, "too small");
+  expect_error(
+      [&] {
+        conv2d(x, Tensor::zeros({2, 4, 3, 3}), Tensor{}, 1, 1, 1, Tensor::zeros({1, 2, 8, 7}));
+      },
+      "residual");
   expect_error(
       [&] {
         conv2d(x.to(DType::F64), Tensor::zeros({2, 4, 3, 3}), Tensor{}, 1, 1);

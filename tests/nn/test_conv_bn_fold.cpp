@@ -172,6 +172,12 @@ void expect_blocks_fold(Model& model, int size, double tol) {
     EXPECT_LE(err, tol) << name;
     if (err > worst) worst = err, worst_name = name;
   }
+  // With the residual adds selected, each block's last conv fuses only the add and runs the ReLU
+  // separately; without, it fuses both (ops::conv2d's fused tail): the same bits either way.
+  const auto with_adds = model.run(x, TapSelection::parse("blocks,*.add", taps));
+  for (const auto& [name, value] : folded) {
+    EXPECT_TRUE(bit_equal(value, with_adds.at(name))) << "fused tail differs at " << name;
+  }
   const std::string last = TapSelection::parse("blocks", taps).names().back();
   EXPECT_FALSE(bit_equal(folded.at(last), exact.at(last))) << "the folded path was not taken";
   std::printf("[ %s ] %zu block taps, folded vs unfolded worst relative error %.3g (%s)\n",

@@ -20,7 +20,7 @@ namespace {
 struct Product {
   std::int64_t m, n, k, lda, ldb, ldc;
   bool ta, tb, accumulate;
-  std::vector<float> a, b, c, row_bias, col_bias;
+  std::vector<float> a, b, c, row_bias, col_bias, residual;
   GemmEpilogue epilogue;
 };
 
@@ -28,7 +28,7 @@ Product make(std::mt19937& rng, std::int64_t m, std::int64_t n, std::int64_t k, 
              bool accumulate, int epilogue_kind) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::uniform_int_distribution<int> pad(0, 3);
-  Product p{m, n, k, 0, 0, 0, ta, tb, accumulate, {}, {}, {}, {}, {}, {}};
+  Product p{m, n, k, 0, 0, 0, ta, tb, accumulate, {}, {}, {}, {}, {}, {}, {}};
   p.lda = (ta ? m : k) + pad(rng);
   p.ldb = (tb ? k : n) + pad(rng);
   p.ldc = n + pad(rng);
@@ -41,9 +41,14 @@ Product make(std::mt19937& rng, std::int64_t m, std::int64_t n, std::int64_t k, 
   fill(p.c, m * p.ldc);
   fill(p.row_bias, m);
   fill(p.col_bias, n);
+  fill(p.residual, m * (n + 2));
   if (epilogue_kind & 1) p.epilogue.row_bias = p.row_bias.data();
   if (epilogue_kind & 2) p.epilogue.col_bias = p.col_bias.data();
   if (epilogue_kind & 4) p.epilogue.relu = true;
+  if (epilogue_kind & 8) {
+    p.epilogue.residual = p.residual.data();
+    p.epilogue.residual_ld = n + 2;
+  }
   return p;
 }
 
@@ -59,6 +64,7 @@ void reference(const Product& p, std::int64_t i, std::int64_t j, double& value, 
   if (p.accumulate) sum += p.c[i * p.ldc + j];
   if (p.epilogue.row_bias) sum += p.epilogue.row_bias[i];
   if (p.epilogue.col_bias) sum += p.epilogue.col_bias[j];
+  if (p.epilogue.residual) sum += p.epilogue.residual[i * p.epilogue.residual_ld + j];
   if (p.epilogue.relu) sum = std::max(sum, 0.0);
   value = sum;
   scale = abs_sum + 1.0;
@@ -101,7 +107,7 @@ TEST(Gemm, EveryKernelMatchesFloat64OnRandomShapes) {
       const std::int64_t n = large ? big(rng) : small(rng);
       // k beyond one k block (256) in some trials, so blocks accumulate.
       const std::int64_t k = trial % 5 == 0 ? 600 + small(rng) : small(rng);
-      const Product p = make(rng, m, n, k, trial & 1, trial & 2, trial % 3 == 0, trial % 8);
+      const Product p = make(rng, m, n, k, trial & 1, trial & 2, trial % 3 == 0, trial % 16);
       const std::vector<float> got = run(p, trial % 2 == 0);
       for (std::int64_t i = 0; i < m; ++i) {
         for (std::int64_t j = 0; j < p.ldc; ++j) {
@@ -129,7 +135,7 @@ TEST(Gemm, ParallelIsBitIdenticalToSerialForAnyThreadCount) {
     set_gemm_isa(isa);
     for (auto [m, n, k] :
          {std::array<std::int64_t, 3>{333, 517, 700}, {1000, 40, 300}, {37, 1200, 260}}) {
-      const Product p = make(rng, m, n, k, false, true, false, 3);
+      const Product p = make(rng, m, n, k, false, true, false, 11);
       const std::vector<float> serial = run(p, false);
       for (int threads : {1, 2, 3}) {
         set_num_threads(threads);
@@ -143,7 +149,7 @@ TEST(Gemm, ParallelIsBitIdenticalToSerialForAnyThreadCount) {
 TEST(Gemm, PackedSubProductsEqualTheWholeProduct) {
   std::mt19937 rng(3);
   const std::int64_t m = 70, n = 150, k = 300;
-  const Product p = make(rng, m, n, k, false, false, false, 7);
+  const Product p = make(rng, m, n, k, false, false, false, 15);
   const std::vector<float> whole = run(p, false);
   const GemmPanels panels = gemm_panels();
   std::vector<float> ap(static_cast<std::size_t>(panels.a_floats(m, k)));
@@ -171,6 +177,30 @@ TEST(Gemm, EmptyDepthGivesZeroOrKeepsCThenTheEpilogue) {
   gemm(1, 2, 0, nullptr, 1, false, nullptr, 2, false, c, 2, false, e);
   EXPECT_EQ(c[0], 1.0f);
   EXPECT_EQ(c[1], 0.0f);
+}
+
+TEST(Gemm, FusedResidualAndReluEqualSeparateSteps) {
+  // The conv + add + relu fusion relies on this: same bits as bias-only, then + residual, then
+  // relu.
+  ScopedIsa restore;
+  std::mt19937 rng(17);
+  for (GemmIsa isa : available()) {
+    set_gemm_isa(isa);
+    Product p = make(rng, 45, 101, 300, false, false, false, 1);
+    const std::vector<float> biased = run(p, false);
+    p.epilogue.residual = p.residual.data();
+    p.epilogue.residual_ld = p.n + 2;
+    p.epilogue.relu = true;
+    const std::vector<float> fused = run(p, true);
+    for (std::int64_t i = 0; i < p.m; ++i) {
+      for (std::int64_t j = 0; j < p.n; ++j) {
+        float v = biased[static_cast<std::size_t>(i * p.ldc + j)] +
+                  p.residual[static_cast<std::size_t>(i * (p.n + 2) + j)];
+        v = v < 0.0f ? 0.0f : v;
+        ASSERT_EQ(fused[static_cast<std::size_t>(i * p.ldc + j)], v) << gemm_isa_name(isa);
+      }
+    }
+  }
 }
 
 TEST(Gemm, ReluKeepsNaN) {

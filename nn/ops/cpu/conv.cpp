@@ -122,7 +122,7 @@ constexpr std::int64_t kTileColumns = 480;
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              int groups) {
+              int groups, const Tensor& residual, bool relu) {
   ConvGeometry g{};
   g.n = x.dim(0), g.c = x.dim(1), g.h = x.dim(2), g.w = x.dim(3);
   g.o = weight.dim(0), g.cg = weight.dim(1), g.og = g.o / groups;
@@ -132,7 +132,20 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   g.ow = detail::window_out(g.w, g.kw, stride, padding);
   const float* bp = detail::optional_data(bias);
   if (g.n == 0 || g.o == 0) return Tensor::empty({g.n, g.o, g.oh, g.ow});
-  if (g.cg == 1 && g.og == 1 && groups > 1) return depthwise(g, x, weight, bp);
+  const float* rp = detail::optional_data(residual);
+  if (g.cg == 1 && g.og == 1 && groups > 1) {
+    Tensor out = depthwise(g, x, weight, bp);
+    if (rp || relu) {
+      float* yp = out.data<float>();
+      parallel_for(0, out.numel(), 1 << 14, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i) {
+          float v = rp ? yp[i] + rp[i] : yp[i];
+          yp[i] = relu && v < 0.0f ? 0.0f : v;
+        }
+      });
+    }
+    return out;
+  }
 
   const GemmPanels panels = gemm_panels();
   const std::int64_t p = g.positions();
@@ -216,10 +229,17 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       const std::int64_t oc0 = group * g.og + r0;
       const float* a_rows = a_packed + group * a_floats + r0 * depth;
       const std::int64_t a_stride = panels.mr * depth;
-      GemmEpilogue epilogue;
-      epilogue.row_bias = bp ? bp + group * g.og : nullptr;
       const std::int64_t image = col0 / p, pos = col0 % p;
       const bool one_image = cols <= p - pos;
+      // Bias, and within one image also the residual and ReLU, in the GEMM epilogue; a
+      // multi-image tile gets the residual and ReLU when it is scattered.
+      GemmEpilogue epilogue;
+      epilogue.row_bias = bp ? bp + group * g.og : nullptr;
+      if (one_image) {
+        epilogue.residual = rp ? rp + (image * g.o + group * g.og) * p + pos : nullptr;
+        epilogue.residual_ld = p;
+        epilogue.relu = relu;
+      }
       // Within one image the GEMM writes straight into the output rows (pitch p); else into a
       // [rows, whole images] tile scattered afterwards.
       float* c = one_image ? yp + (image * g.o + oc0) * p + pos : tile_buffer.get(rows * cols);
@@ -245,7 +265,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
         for (std::int64_t j = 0; j < cols; j += p) {
           for (std::int64_t r = 0; r < rows; ++r) {
             const float* src = c + r * cols + j;
-            std::copy(src, src + p, yp + ((image + j / p) * g.o + oc0 + r) * p);
+            const std::int64_t at = ((image + j / p) * g.o + oc0 + r) * p;
+            float* dst = yp + at;
+            if (!rp && !relu) {
+              std::copy(src, src + p, dst);
+              continue;
+            }
+            for (std::int64_t s = 0; s < p; ++s) {
+              const float v = rp ? src[s] + rp[at + s] : src[s];
+              dst[s] = relu && v < 0.0f ? 0.0f : v;
+            }
           }
         }
       }

@@ -5,7 +5,7 @@
 namespace repscope::ops::reference {
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              int groups) {
+              int groups, const Tensor& residual, bool relu) {
   const std::int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   const std::int64_t o = weight.dim(0), cg = weight.dim(1), kh = weight.dim(2), kw = weight.dim(3);
   const std::int64_t oh = detail::window_out(h, kh, stride, padding);
@@ -15,6 +15,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   const float* xp = x.data<float>();
   const float* wp = weight.data<float>();
   const float* bp = detail::optional_data(bias);
+  const float* rp = detail::optional_data(residual);
   float* yp = out.data<float>();
   for (std::int64_t b = 0; b < n; ++b) {
     for (std::int64_t oc = 0; oc < o; ++oc) {
@@ -34,7 +35,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
               }
             }
           }
-          yp[((b * o + oc) * oh + y) * ow + xo] = static_cast<float>(acc);
+          // The fused tail in float, as the separate add and relu ops compute it.
+          const std::int64_t at = ((b * o + oc) * oh + y) * ow + xo;
+          float v = static_cast<float>(acc);
+          if (rp) v = v + rp[at];
+          if (relu && v < 0.0f) v = 0.0f;
+          yp[at] = v;
         }
       }
     }
