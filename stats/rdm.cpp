@@ -227,6 +227,19 @@ std::vector<double> upper_triangle(std::span<const double> square, std::int64_t 
   return out;
 }
 
+bool is_square_rdm(const double* m, std::int64_t n, double rel_tol) {
+  double scale = 0;
+  for (std::int64_t i = 0; i < n * n; ++i) scale = std::max(scale, std::fabs(m[i]));
+  const double tol = rel_tol * std::max(scale, 1e-300);
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (std::fabs(m[i * n + i]) > tol) return false;
+    for (std::int64_t j = i + 1; j < n; ++j) {
+      if (!(std::fabs(m[i * n + j] - m[j * n + i]) <= tol)) return false;
+    }
+  }
+  return true;
+}
+
 std::vector<double> gram_matrix(const float* patterns, std::int64_t n, std::int64_t p,
                                 const RdmOptions& options) {
   return gram_tiled(patterns, n, p, Shift::None, options);

@@ -46,6 +46,9 @@ inline std::int64_t rdm_index(std::int64_t i, std::int64_t j, std::int64_t n) {
 std::vector<double> squareform(std::span<const double> vector_form);
 // N×N square → vector form (upper triangle; the lower triangle and diagonal are ignored).
 std::vector<double> upper_triangle(std::span<const double> square, std::int64_t n);
+// True when the N×N row-major matrix is symmetric with a zero diagonal to within
+// rel_tol × its largest magnitude (1e-6 suits RDMs stored as float32).
+bool is_square_rdm(const double* m, std::int64_t n, double rel_tol = 1e-6);
 
 // N×N float64 Gram matrix G = X Xᵀ (rows of X = patterns), tiled over features.
 std::vector<double> gram_matrix(const float* patterns, std::int64_t n, std::int64_t p,

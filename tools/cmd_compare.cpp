@@ -55,19 +55,6 @@ std::vector<double> load_rdm(const std::string& option, const std::string& path)
                                t.dim(0));
 }
 
-// Symmetric with a zero diagonal, to a relative 1e-6 (float32 files), as `repscope rsa` checks.
-bool is_square_rdm(const double* m, std::int64_t n) {
-  double scale = 0;
-  for (std::int64_t i = 0; i < n * n; ++i) scale = std::max(scale, std::fabs(m[i]));
-  const double tol = 1e-6 * std::max(scale, 1e-300);
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (std::fabs(m[i * n + i]) > tol) return false;
-    for (std::int64_t j = i + 1; j < n; ++j)
-      if (!(std::fabs(m[i * n + j] - m[j * n + i]) <= tol)) return false;
-  }
-  return true;
-}
-
 // Per-subject RDMs of one target: [S, N(N-1)/2] (vector form) or [S, N, N] (square), S ≥ 2.
 pipeline::Target load_subjects(const std::string& path) {
   const Tensor t = read_npy(path).to(DType::F64);
@@ -81,7 +68,7 @@ pipeline::Target load_subjects(const std::string& path) {
   target.name = std::filesystem::path(path).stem().string();
   target.kind = "subjects";
   if (t.ndim() == 2) {
-    check(!(s == t.dim(1) && s > 1 && is_square_rdm(d, s)), what, ": shape ", shape,
+    check(!(s == t.dim(1) && s > 1 && stats::is_square_rdm(d, s)), what, ": shape ", shape,
           " is one square RDM, not a stack of per-subject RDMs (the noise ceiling needs "
           "[S, N(N-1)/2] or [S, N, N])");
     stimuli_of_length(t.dim(1), what + " (shape " + shape + ")");
@@ -92,7 +79,7 @@ pipeline::Target load_subjects(const std::string& path) {
     check(t.dim(2) == n && n >= 2, what, ": shape ", shape, " is not [S, N, N] with N >= 2");
     for (std::int64_t k = 0; k < s; ++k) {
       const double* sub = d + k * n * n;
-      check(is_square_rdm(sub, n), what, ": subject ", k,
+      check(stats::is_square_rdm(sub, n), what, ": subject ", k,
             " is not a symmetric matrix with a zero diagonal");
       target.rdms.push_back(
           stats::upper_triangle(std::span<const double>(sub, static_cast<std::size_t>(n * n)), n));

@@ -12,6 +12,7 @@
 #include "nn/error.h"
 #include "stats/inference.h"
 #include "stats/mds.h"
+#include "stats/rdm.h"
 #include "tools/pipeline/stimuli.h"
 #include "tools/progress.h"
 
@@ -28,20 +29,6 @@ std::vector<double> as_doubles(const Tensor& t, const fs::path& path) {
   const Tensor d = t.dtype() == DType::F64 ? t : t.to(DType::F64);
   const double* p = d.data<double>();
   return std::vector<double>(p, p + d.numel());
-}
-
-// A square matrix that is symmetric with a zero diagonal (to a relative 1e-6: float32 files).
-bool is_square_rdm(const double* m, std::int64_t n) {
-  double scale = 0;
-  for (std::int64_t i = 0; i < n * n; ++i) scale = std::max(scale, std::fabs(m[i]));
-  const double tol = 1e-6 * std::max(scale, 1e-300);
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (std::fabs(m[i * n + i]) > tol) return false;
-    for (std::int64_t j = i + 1; j < n; ++j) {
-      if (!(std::fabs(m[i * n + j] - m[j * n + i]) <= tol)) return false;
-    }
-  }
-  return true;
 }
 
 std::string category_of(const std::string& label) {
@@ -66,7 +53,7 @@ Target read_target(const fs::path& path, std::int64_t n, stats::RdmMetric featur
     check(s[0] == n, what, " does not have one row per image (", n,
           " images): expected [N, N], [N, P], [N(N-1)/2] or [S, N, N]");
     const auto m = as_doubles(x, path);
-    if (s[1] == n && is_square_rdm(m.data(), n)) {
+    if (s[1] == n && stats::is_square_rdm(m.data(), n)) {
       t.kind = "rdm-square";
       t.rdms.push_back(stats::upper_triangle(m, n));
     } else {
@@ -79,7 +66,7 @@ Target read_target(const fs::path& path, std::int64_t n, stats::RdmMetric featur
     t.kind = "subjects";
     for (std::int64_t k = 0; k < s[0]; ++k) {
       const double* sub = m.data() + k * n * n;
-      check(is_square_rdm(sub, n), "--targets ", path.string(), ": subject ", k,
+      check(stats::is_square_rdm(sub, n), "--targets ", path.string(), ": subject ", k,
             " is not a symmetric matrix with a zero diagonal");
       t.rdms.push_back(
           stats::upper_triangle(std::span<const double>(sub, static_cast<std::size_t>(n * n)), n));
