@@ -18,6 +18,7 @@
 #include "tools/args.h"
 #include "tools/command.h"
 #include "tools/pipeline/extract.h"
+#include "tools/pipeline/localizer.h"
 #include "tools/progress.h"
 
 namespace fs = std::filesystem;
@@ -341,17 +342,7 @@ int run_selectivity(const std::vector<std::string>& argv) {
   }
   manifest.set("domains", domains);
   manifest.set("images", static_cast<std::int64_t>(labels.size()));
-  manifest.set("unit", opt.channel_units ? "channel (mean over space/tokens)"
-                                         : "element of the flattened tensor");
-  manifest.set("criterion", std::string(stats::criterion_name(opt.selectivity.criterion)));
-  manifest.set("test", std::string(opt.selectivity.equal_var ? "Student" : "Welch") +
-                           " two-sample t, alternative " +
-                           std::string(stats::alternative_name(opt.selectivity.alternative)));
-  manifest.set("correction", std::string(stats::correction_name(opt.selectivity.correction)) +
-                                 " over units, per target and comparison");
-  manifest.set("alpha", opt.selectivity.alpha);
-  if (std::isfinite(opt.selectivity.min_dprime))
-    manifest.set("min_dprime", opt.selectivity.min_dprime);
+  pipeline::record_selectivity_settings(manifest, opt.selectivity, opt.channel_units);
   Json names = Json::array();
   for (const auto& l : layers) names.push_back(l.name);
   manifest.set("layers", names);

@@ -23,6 +23,20 @@ Unit parse_unit(const std::string& name) {
   fail("--unit: '", name, "' is not one of element, channel");
 }
 
+void record_selectivity_settings(Json& manifest, const stats::SelectivityOptions& s,
+                                 bool channel_units) {
+  manifest.set("unit", channel_units ? "channel (mean over space/tokens)"
+                                     : "element of the flattened tensor");
+  manifest.set("criterion", std::string(stats::criterion_name(s.criterion)));
+  manifest.set("test", std::string(s.equal_var ? "Student" : "Welch") +
+                           " two-sample t, alternative " +
+                           std::string(stats::alternative_name(s.alternative)));
+  manifest.set("correction", std::string(stats::correction_name(s.correction)) +
+                                 " over units, per target and comparison");
+  manifest.set("alpha", s.alpha);
+  if (std::isfinite(s.min_dprime)) manifest.set("min_dprime", s.min_dprime);
+}
+
 LocalizerResult run_localizer(const LocalizerOptions& opt) {
   // Everything checkable is checked before the model runs.
   const StimulusSet set = scan_stimulus_folders(opt.stimuli, opt.domains);
@@ -84,17 +98,7 @@ LocalizerResult run_localizer(const LocalizerOptions& opt) {
   }
   manifest.set("domains", domains);
   manifest.set("images", static_cast<std::int64_t>(extracted.kept.size()));
-  manifest.set("unit", opt.unit == Unit::Channel ? "channel (mean over space/tokens)"
-                                                 : "element of the flattened tensor");
-  manifest.set("criterion", std::string(stats::criterion_name(opt.selectivity.criterion)));
-  manifest.set("test", std::string(opt.selectivity.equal_var ? "Student" : "Welch") +
-                           " two-sample t, alternative " +
-                           std::string(stats::alternative_name(opt.selectivity.alternative)));
-  manifest.set("correction", std::string(stats::correction_name(opt.selectivity.correction)) +
-                                 " over units, per target and comparison");
-  manifest.set("alpha", opt.selectivity.alpha);
-  if (std::isfinite(opt.selectivity.min_dprime))
-    manifest.set("min_dprime", opt.selectivity.min_dprime);
+  record_selectivity_settings(manifest, opt.selectivity, opt.unit == Unit::Channel);
   Json layers = Json::array();
   for (const auto& l : extracted.layers) layers.push_back(l.name);
   manifest.set("layers", layers);

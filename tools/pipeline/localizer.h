@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/json.h"
 #include "stats/selectivity.h"
 #include "stats/selectivity_tables.h"
 #include "tools/pipeline/extract.h"
@@ -36,7 +37,7 @@ struct LocalizerOptions {
 
 struct LocalizerResult {
   std::vector<stats::LayerSelectivitySummary> layers;  // in extraction order
-  std::filesystem::path report;  // empty when not written
+  std::filesystem::path report;                        // empty when not written
 };
 
 // Checks the stimuli (folders, counts, domains) and the output directory before any work, then
@@ -45,5 +46,10 @@ struct LocalizerResult {
 // selectivity_layers.csv, selectivity_consistency.csv and, with unit_arrays, per-unit NPY
 // arrays), stimuli.csv, manifest.json and report.html.
 LocalizerResult run_localizer(const LocalizerOptions& options);
+
+// The statistics settings every selectivity manifest records (`repscope localizer` and
+// `repscope selectivity` write the same fields).
+void record_selectivity_settings(Json& manifest, const stats::SelectivityOptions& settings,
+                                 bool channel_units);
 
 }  // namespace repscope::pipeline

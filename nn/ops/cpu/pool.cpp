@@ -10,11 +10,20 @@
 namespace repscope::ops::cpu {
 namespace {
 
+// A pooling's geometry: N·C planes of h×w in, oh×ow out.
+struct PoolShape {
+  std::int64_t planes, h, w, oh, ow;
+  PoolShape(const Tensor& x, int kernel, int stride, int padding)
+      : planes(x.dim(0) * x.dim(1)),
+        h(x.dim(2)),
+        w(x.dim(3)),
+        oh(detail::window_out(h, kernel, stride, padding)),
+        ow(detail::window_out(w, kernel, stride, padding)) {}
+};
+
 template <typename Window>
 Tensor pool(const Tensor& x, int kernel, int stride, int padding, Window window) {
-  const std::int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
-  const std::int64_t oh = detail::window_out(h, kernel, stride, padding);
-  const std::int64_t ow = detail::window_out(w, kernel, stride, padding);
+  const auto [planes, h, w, oh, ow] = PoolShape(x, kernel, stride, padding);
   Tensor out = Tensor::empty({x.dim(0), x.dim(1), oh, ow});
   const float* xp = x.data<float>();
   float* yp = out.data<float>();
@@ -43,9 +52,7 @@ Tensor pool(const Tensor& x, int kernel, int stride, int padding, Window window)
 // Separable: the max over each window's columns per input row, then over its rows. NaN wins
 // every comparison on both passes, so a window with a NaN gives NaN, as in torch.
 Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
-  const std::int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
-  const std::int64_t oh = detail::window_out(h, kernel, stride, padding);
-  const std::int64_t ow = detail::window_out(w, kernel, stride, padding);
+  const auto [planes, h, w, oh, ow] = PoolShape(x, kernel, stride, padding);
   Tensor out = Tensor::empty({x.dim(0), x.dim(1), oh, ow});
   const float* xp = x.data<float>();
   float* yp = out.data<float>();
