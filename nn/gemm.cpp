@@ -166,6 +166,14 @@ bool gemm_isa_available(GemmIsa isa) {
   return kernel_for(isa, info);
 }
 
+std::vector<GemmIsa> gemm_available_isas() {
+  std::vector<GemmIsa> out;
+  for (GemmIsa isa : {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512}) {
+    if (gemm_isa_available(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
 GemmIsa gemm_isa() {
   return active().isa;
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace repscope {
 
@@ -51,6 +52,19 @@ GemmIsa gemm_isa();
 // Switches kernels (tests and benchmarks compare them). Not thread-safe against running GEMMs;
 // packed operands made under another kernel must not be reused. Throws when unavailable.
 void set_gemm_isa(GemmIsa isa);
+// Every kernel gemm_isa_available() accepts, portable first (tests run each of them).
+std::vector<GemmIsa> gemm_available_isas();
+// Restores the kernel in use when it goes out of scope.
+class ScopedGemmIsa {
+ public:
+  ScopedGemmIsa() : saved_(gemm_isa()) {}
+  ~ScopedGemmIsa() { set_gemm_isa(saved_); }
+  ScopedGemmIsa(const ScopedGemmIsa&) = delete;
+  ScopedGemmIsa& operator=(const ScopedGemmIsa&) = delete;
+
+ private:
+  GemmIsa saved_;
+};
 
 // ---- Packed operands (for callers that reuse an operand or pack it themselves) -------------
 

@@ -269,21 +269,6 @@ TEST(BackendOps, EveryOpIsCovered) {
     EXPECT_GT(seen[static_cast<std::size_t>(i)], 0) << op_name(static_cast<OpId>(i));
 }
 
-// The GEMM micro-kernels this CPU can run (the cpu backend's ops are checked with each).
-std::vector<GemmIsa> available_isas() {
-  std::vector<GemmIsa> out;
-  for (GemmIsa isa : {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512}) {
-    if (gemm_isa_available(isa)) out.push_back(isa);
-  }
-  return out;
-}
-
-// Restores the GEMM kernel in use when a test ends.
-struct ScopedGemmIsa {
-  GemmIsa saved = gemm_isa();
-  ~ScopedGemmIsa() { set_gemm_isa(saved); }
-};
-
 TEST(BackendOps, EveryBackendMatchesReference) {
   ScopedGemmIsa restore;
   int compared = 0;
@@ -297,7 +282,7 @@ TEST(BackendOps, EveryBackendMatchesReference) {
       }
       // The cpu backend once per GEMM kernel; other backends do not use it.
       const std::vector<GemmIsa> isas =
-          b == Backend::Cpu ? available_isas() : std::vector<GemmIsa>{gemm_isa()};
+          b == Backend::Cpu ? gemm_available_isas() : std::vector<GemmIsa>{gemm_isa()};
       for (GemmIsa isa : isas) {
         set_gemm_isa(isa);
         const Tensor got = run_on(c, b);

@@ -77,29 +77,16 @@ std::vector<float> run(const Product& p, bool parallel) {
   return c;
 }
 
-std::vector<GemmIsa> available() {
-  std::vector<GemmIsa> out;
-  for (GemmIsa isa : {GemmIsa::Generic, GemmIsa::Avx2, GemmIsa::Avx512}) {
-    if (gemm_isa_available(isa)) out.push_back(isa);
-  }
-  return out;
-}
-
-struct ScopedIsa {
-  GemmIsa saved = gemm_isa();
-  ~ScopedIsa() { set_gemm_isa(saved); }
-};
-
 TEST(Gemm, GenericKernelIsAlwaysAvailable) {
   EXPECT_TRUE(gemm_isa_available(GemmIsa::Generic));
   EXPECT_TRUE(gemm_isa_available(gemm_isa()));
 }
 
 TEST(Gemm, EveryKernelMatchesFloat64OnRandomShapes) {
-  ScopedIsa restore;
+  ScopedGemmIsa restore;
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> small(0, 70), big(1, 300);
-  for (GemmIsa isa : available()) {
+  for (GemmIsa isa : gemm_available_isas()) {
     set_gemm_isa(isa);
     for (int trial = 0; trial < 60; ++trial) {
       const bool large = trial % 4 == 0;
@@ -128,10 +115,10 @@ TEST(Gemm, EveryKernelMatchesFloat64OnRandomShapes) {
 }
 
 TEST(Gemm, ParallelIsBitIdenticalToSerialForAnyThreadCount) {
-  ScopedIsa restore;
+  ScopedGemmIsa restore;
   const int before = num_threads();
   std::mt19937 rng(11);
-  for (GemmIsa isa : available()) {
+  for (GemmIsa isa : gemm_available_isas()) {
     set_gemm_isa(isa);
     for (auto [m, n, k] :
          {std::array<std::int64_t, 3>{333, 517, 700}, {1000, 40, 300}, {37, 1200, 260}}) {
@@ -182,9 +169,9 @@ TEST(Gemm, EmptyDepthGivesZeroOrKeepsCThenTheEpilogue) {
 TEST(Gemm, FusedResidualAndReluEqualSeparateSteps) {
   // The conv + add + relu fusion relies on this: same bits as bias-only, then + residual, then
   // relu.
-  ScopedIsa restore;
+  ScopedGemmIsa restore;
   std::mt19937 rng(17);
-  for (GemmIsa isa : available()) {
+  for (GemmIsa isa : gemm_available_isas()) {
     set_gemm_isa(isa);
     Product p = make(rng, 45, 101, 300, false, false, false, 1);
     const std::vector<float> biased = run(p, false);
@@ -204,8 +191,8 @@ TEST(Gemm, FusedResidualAndReluEqualSeparateSteps) {
 }
 
 TEST(Gemm, ReluKeepsNaN) {
-  ScopedIsa restore;
-  for (GemmIsa isa : available()) {
+  ScopedGemmIsa restore;
+  for (GemmIsa isa : gemm_available_isas()) {
     set_gemm_isa(isa);
     const float nan = std::numeric_limits<float>::quiet_NaN();
     std::vector<float> a = {nan, -1.0f}, b(16, 1.0f), c(32, 0.0f);
