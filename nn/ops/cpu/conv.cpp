@@ -28,58 +28,89 @@ struct ConvGeometry {
 };
 
 // Writes rows [d0, d1) of the input patches of output columns [col0, col0 + cols) of `group`
-// as packed B panels (nr columns per panel, d1 - d0 rows; columns past `cols` zero). A column is
-// image * OH*OW + output position; a row is (input channel, ky, kx). Panel by panel, so the
-// writes are sequential; within a panel the columns fall into a few runs along one output row.
+// as packed B panels (nr columns per panel, panel_stride floats apart, row d at (d - d0) · nr in
+// its panel; columns past `cols` zero). A column is
+// image * OH*OW + output position; a row is (input channel, ky, kx). The columns are first cut
+// into segments that read one input row each (for a 1×1 stride-1 conv, one image's contiguous
+// positions); then row by row, so each input row is read sequentially across the whole tile
+// (panel by panel would read a few cache lines from each of hundreds of rows: no prefetch).
 void im2col_panels(const ConvGeometry& g, const float* x, std::int64_t group, std::int64_t col0,
-                   std::int64_t cols, int nr, std::int64_t d0, std::int64_t d1, float* out) {
-  struct Run {
-    std::int64_t lane, length, plane0, oy, ox;  // plane0: offset of the group's first channel
+                   std::int64_t cols, int nr, std::int64_t d0, std::int64_t d1,
+                   std::int64_t panel_stride, float* out) {
+  struct Segment {
+    std::int64_t dst;     // offset in the pack of the segment's first lane in row 0
+    std::int64_t length;  // lanes
+    std::int64_t src;     // offset of the group's first channel plane (+ position when flat)
+    std::int64_t iy0, ix0;  // input coordinates of the first lane at ky = kx = 0
   };
   const std::int64_t p = g.positions();
-  const std::int64_t rows = d1 - d0;
-  const std::int64_t taps = g.kh * g.kw;
-  const std::int64_t panels = (cols + nr - 1) / nr;
   const std::int64_t plane_size = g.h * g.w;
-  std::vector<Run> runs;
-  for (std::int64_t jp = 0; jp < panels; ++jp) {
-    const std::int64_t j0 = jp * nr;
+  // Output position == input position: the segment runs to the end of the image.
+  const bool flat = g.kh == 1 && g.kw == 1 && g.stride == 1 && g.padding == 0;
+  thread_local std::vector<Segment> segments;
+  segments.clear();
+  for (std::int64_t j0 = 0; j0 < cols; j0 += nr) {
     const std::int64_t count = std::min<std::int64_t>(nr, cols - j0);
-    runs.clear();
     for (std::int64_t lane = 0; lane < count;) {
       const std::int64_t column = col0 + j0 + lane;
       const std::int64_t image = column / p, pos = column % p;
       const std::int64_t oy = pos / g.ow, ox = pos % g.ow;
-      const std::int64_t length = std::min(count - lane, g.ow - ox);
-      runs.push_back({lane, length, (image * g.c + group * g.cg) * plane_size, oy, ox});
+      const std::int64_t length = std::min(count - lane, flat ? p - pos : g.ow - ox);
+      const std::int64_t plane0 = (image * g.c + group * g.cg) * plane_size;
+      segments.push_back({j0 / nr * panel_stride + lane, length, flat ? plane0 + pos : plane0,
+                          oy * g.stride - g.padding, ox * g.stride - g.padding});
       lane += length;
     }
-    float* panel = out + jp * rows * nr;
+  }
+  const std::int64_t tail = cols % nr;  // the last panel's unused lanes
+  float* tail_dst = out + cols / nr * panel_stride + tail;
+
+  if (flat) {
     for (std::int64_t d = d0; d < d1; ++d) {
-      const std::int64_t ic = d / taps, ky = d % taps / g.kw, kx = d % g.kw;
-      float* row = panel + (d - d0) * nr;
-      for (const Run& r : runs) {
-        float* dst = row + r.lane;
-        const std::int64_t iy = r.oy * g.stride - g.padding + ky;
-        if (iy < 0 || iy >= g.h) {
-          std::fill(dst, dst + r.length, 0.0f);
-          continue;
-        }
-        const float* src = x + r.plane0 + ic * plane_size + iy * g.w;
-        const std::int64_t ix0 = r.ox * g.stride - g.padding + kx;
-        // Lanes [lo, hi) read inside the row; the others are padding.
-        const std::int64_t lo = std::min(r.length, ix0 >= 0 ? 0 : (-ix0 + g.stride - 1) / g.stride);
-        const std::int64_t hi =
-            std::clamp<std::int64_t>(ix0 >= g.w ? 0 : (g.w - 1 - ix0) / g.stride + 1, lo, r.length);
-        std::fill(dst, dst + lo, 0.0f);
-        if (g.stride == 1) {
-          for (std::int64_t s = lo; s < hi; ++s) dst[s] = src[ix0 + s];
-        } else {
-          for (std::int64_t s = lo; s < hi; ++s) dst[s] = src[ix0 + s * g.stride];
-        }
-        std::fill(dst + hi, dst + r.length, 0.0f);
+      const float* channel = x + d * plane_size;
+      const std::int64_t row = (d - d0) * nr;
+      for (const Segment& s : segments) {
+        std::copy(channel + s.src, channel + s.src + s.length, out + s.dst + row);
       }
-      std::fill(row + count, row + nr, 0.0f);
+      if (tail) std::fill(tail_dst + row, tail_dst + row + nr - tail, 0.0f);
+    }
+    return;
+  }
+
+  const std::int64_t taps = g.kh * g.kw;
+  std::int64_t ic = d0 / taps, ky = d0 % taps / g.kw, kx = d0 % g.kw;
+  for (std::int64_t d = d0; d < d1; ++d) {
+    const float* channel = x + ic * plane_size;
+    const std::int64_t row = (d - d0) * nr;
+    for (const Segment& s : segments) {
+      float* __restrict dst = out + s.dst + row;
+      const std::int64_t iy = s.iy0 + ky;
+      if (iy < 0 || iy >= g.h) {
+        std::fill(dst, dst + s.length, 0.0f);
+        continue;
+      }
+      const float* __restrict src = channel + s.src + iy * g.w;
+      const std::int64_t ix0 = s.ix0 + kx;
+      // Lanes [lo, hi) read inside the row; the others are padding.
+      std::int64_t lo = 0, hi = 0;
+      if (g.stride == 1) {
+        lo = std::clamp<std::int64_t>(-ix0, 0, s.length);
+        hi = std::clamp<std::int64_t>(g.w - ix0, lo, s.length);
+        for (std::int64_t l = 0; l < lo; ++l) dst[l] = 0.0f;
+        for (std::int64_t l = lo; l < hi; ++l) dst[l] = src[ix0 + l];
+      } else {
+        lo = std::min(s.length, ix0 >= 0 ? 0 : (-ix0 + g.stride - 1) / g.stride);
+        hi = std::clamp<std::int64_t>(ix0 >= g.w ? 0 : (g.w - 1 - ix0) / g.stride + 1, lo,
+                                      s.length);
+        for (std::int64_t l = 0; l < lo; ++l) dst[l] = 0.0f;
+        for (std::int64_t l = lo; l < hi; ++l) dst[l] = src[ix0 + l * g.stride];
+      }
+      for (std::int64_t l = hi; l < s.length; ++l) dst[l] = 0.0f;
+    }
+    if (tail) std::fill(tail_dst + row, tail_dst + row + nr - tail, 0.0f);
+    if (++kx == g.kw) {
+      kx = 0;
+      if (++ky == g.kh) ky = 0, ++ic;
     }
   }
 }
@@ -199,18 +230,23 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       cols = std::min(tile_cols, g.n * p - col0);
     }
   };
-  // With the rows split, gather every column tile once up front (they are few and small).
+  // With the rows split, gather every column tile once up front (they are few and small), in
+  // pieces of rows so that every thread helps even when there is a single tile.
   const std::int64_t tile_floats = panels.b_floats(depth, tile_cols);
   GemmBuffer shared_buffer;
   float* shared_b = nullptr;
   if (row_groups > 1) {
     shared_b = shared_buffer.get(col_tasks * tile_floats);
-    parallel_for(0, col_tasks, 1, [&](std::int64_t c0, std::int64_t c1) {
-      for (std::int64_t c = c0; c < c1; ++c) {
+    constexpr std::int64_t kGatherRows = 64;
+    const std::int64_t pieces = (depth + kGatherRows - 1) / kGatherRows;
+    parallel_for(0, col_tasks * pieces, 1, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t) {
+        const std::int64_t c = t / pieces, d0 = t % pieces * kGatherRows;
+        const std::int64_t d1 = std::min(depth, d0 + kGatherRows);
         std::int64_t col0 = 0, cols = 0;
         column_tile(c % n_col_tiles, col0, cols);
-        im2col_panels(g, xp, c / n_col_tiles, col0, cols, panels.nr, 0, depth,
-                      shared_b + c * tile_floats);
+        im2col_panels(g, xp, c / n_col_tiles, col0, cols, panels.nr, d0, d1, panels.nr * depth,
+                      shared_b + c * tile_floats + d0 * panels.nr);
       }
     });
   }
@@ -255,7 +291,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
         float* b_block = b_buffer.get(panels.b_floats(std::min(kb, depth), cols));
         for (std::int64_t d0 = 0; d0 < depth; d0 += kb) {
           const std::int64_t d1 = std::min(depth, d0 + kb);
-          im2col_panels(g, xp, group, col0, cols, panels.nr, d0, d1, b_block);
+          im2col_panels(g, xp, group, col0, cols, panels.nr, d0, d1, panels.nr * (d1 - d0), b_block);
           gemm_packed_slice(rows, cols, d1 - d0, a_rows + d0 * panels.mr, a_stride, b_block,
                             panels.nr * (d1 - d0), c, ldc, d0 > 0,
                             d1 == depth ? epilogue : GemmEpilogue{}, r0, 0);
