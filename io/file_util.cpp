@@ -15,7 +15,7 @@
 
 namespace repscope {
 
-std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path) {
+std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path, bool populate) {
   auto m = std::shared_ptr<MappedFile>(new MappedFile());
   m->path_ = path;
   m->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -26,8 +26,12 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path) 
   m->size_ = static_cast<std::size_t>(st.st_size);
   if (m->size_ > 0) {
     // Private (copy-on-write) and writable: zero-copy tensors over the map may be modified in place
-    // (e.g. folding BatchNorm into a conv) without touching the file and without a fault.
-    void* p = ::mmap(nullptr, m->size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, m->fd_, 0);
+    // (e.g. folding BatchNorm into a conv) without touching the file.
+    int flags = MAP_PRIVATE;
+#if defined(MAP_POPULATE)
+    if (populate) flags |= MAP_POPULATE;
+#endif
+    void* p = ::mmap(nullptr, m->size_, PROT_READ | PROT_WRITE, flags, m->fd_, 0);
     if (p == MAP_FAILED) fail(path.string(), ": cannot memory-map: ", std::strerror(errno));
     m->data_ = static_cast<const std::uint8_t*>(p);
   }

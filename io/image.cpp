@@ -292,7 +292,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
 }
 
 Image load_image(const std::filesystem::path& path, const DecodeOptions& options) {
-  const auto file = MappedFile::open(path);  // its errors name the path
+  const auto file = MappedFile::open(path, /*populate=*/true);  // its errors name the path
   return decode_image(file->bytes(), path.string(), options);
 }
 

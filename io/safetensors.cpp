@@ -72,7 +72,7 @@ std::string_view safetensors_dtype_name(DType dtype) {
 SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   SafetensorsFile f;
   f.path_ = path;
-  std::shared_ptr<const MappedFile> file = MappedFile::open(path);
+  std::shared_ptr<const MappedFile> file = MappedFile::open(path, /*populate=*/true);
   const std::string where = path.string();
   const std::uint64_t size = file->size();
   check(size >= 8, where, ": not a safetensors file: ", size,

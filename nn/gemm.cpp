@@ -13,6 +13,7 @@
 
 #include "nn/error.h"
 #include "nn/gemm/kernel.h"
+#include "nn/host_allocator.h"
 #include "nn/parallel.h"
 
 namespace repscope {
@@ -192,16 +193,17 @@ GemmPanels gemm_panels() {
 
 float* GemmBuffer::get(std::int64_t floats) {
   if (floats > capacity_) {
-    const std::size_t bytes = (static_cast<std::size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-    data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    if (!data_) fail("out of memory: GEMM packing buffer of ", bytes, " bytes");
+    host_free(data_, static_cast<std::size_t>(capacity_) * sizeof(float));
+    data_ = nullptr;
+    capacity_ = 0;
+    data_ = static_cast<float*>(host_allocate(static_cast<std::size_t>(floats) * sizeof(float), 64));
     capacity_ = floats;
   }
-  return data_.get();
+  return data_;
 }
 
-void GemmBuffer::Free::operator()(float* p) const {
-  std::free(p);
+GemmBuffer::~GemmBuffer() {
+  host_free(data_, static_cast<std::size_t>(capacity_) * sizeof(float));
 }
 
 void gemm_pack_a(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, bool trans_a,

@@ -103,15 +103,18 @@ void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const flo
 std::int64_t gemm_k_block();
 
 // Scratch memory for packed panels: 64-byte aligned floats, grown on demand, never shrunk.
+// From the host allocator (nn/host_allocator.h), so a buffer made per call reuses the blocks of
+// earlier calls instead of faulting in fresh pages.
 class GemmBuffer {
  public:
+  GemmBuffer() = default;
+  GemmBuffer(const GemmBuffer&) = delete;
+  GemmBuffer& operator=(const GemmBuffer&) = delete;
+  ~GemmBuffer();
   float* get(std::int64_t floats);
 
  private:
-  struct Free {
-    void operator()(float* p) const;
-  };
-  std::unique_ptr<float[], Free> data_;
+  float* data_ = nullptr;
   std::int64_t capacity_ = 0;
 };
 

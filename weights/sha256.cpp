@@ -158,7 +158,7 @@ std::string hex_digest(const std::uint8_t* data, std::size_t size, Impl impl) {
 
 std::string file_hex_digest(const std::filesystem::path& path, Impl impl, FileAccess access) {
   if (access == FileAccess::Read) return hash_by_reading(path, impl);
-  const auto file = MappedFile::open(path);
+  const auto file = MappedFile::open(path, /*populate=*/true);
   return hex_digest(file->data(), file->size(), impl);
 }
 
