@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -277,6 +278,7 @@ void check_device(const std::string& device) {
 }
 
 ExtractResult run_extraction(const ExtractOptions& opt) {
+  const auto started = std::chrono::steady_clock::now();
   check(opt.batch > 0, "--batch must be positive, got ", opt.batch);
   check(opt.dtype == DType::F32 || opt.dtype == DType::F16, "--dtype must be f32 or f16");
   check(opt.images.files.size() == opt.images.labels.size() && !opt.images.files.empty(),
@@ -378,6 +380,7 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
   if (const char* k = std::getenv("REPSCOPE_TEST_KILL_AFTER_BATCHES")) kill_after = std::atoll(k);
 
   const auto n = static_cast<std::int64_t>(opt.images.files.size());
+  const auto images_started = std::chrono::steady_clock::now();
   cli::Progress progress(opt.progress_label, n, opt.quiet);
   progress.advance(std::min(n, record.batches_done * opt.batch));
   for (std::int64_t b = record.batches_done * opt.batch; b < n; b += opt.batch) {
@@ -403,6 +406,7 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
   check(record.rows > 0, "no image could be read (all ", n, " skipped)");
 
   for (auto& [name, w] : writers) w.close();
+  const auto images_done = std::chrono::steady_clock::now();
   std::string order;
   for (auto k : record.kept) order += opt.images.labels[k] + "\n";
   write_text_file_atomic(opt.out_dir / "images.txt", order);
@@ -435,6 +439,15 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
     skipped.push_back(entry);
   }
   manifest.set("skipped_images", skipped);
+  // Wall-clock seconds: setup = loading the model and weights (with the SHA-256) and opening
+  // the outputs; images = reading, preprocessing, the forward passes and writing every row (the
+  // window PyTorch scripts usually time). Informational; resuming compares only the settings.
+  auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  Json timing = Json::object();
+  timing.set("setup_seconds", seconds(started, images_started));
+  timing.set("images_seconds", seconds(images_started, images_done));
+  timing.set("images_this_run", record.rows - result.resumed_rows);
+  manifest.set("timing", timing);
   write_json_file(opt.out_dir / "manifest.json", manifest);
   std::error_code ec;
   fs::remove(record_path, ec);
