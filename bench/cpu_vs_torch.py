@@ -16,7 +16,7 @@ Cases per model and thread count:
 
 Timing: PyTorch and ONNX Runtime are timed from the first image read to the last row written
 (their import, model construction, weight load and session creation are NOT counted). repscope
-is reported twice: over the same window (the `timing.images_seconds` its manifest records: from
+is reported twice: over the same window (the "extract: N images in S s" it prints at the end: from
 the first image read to the last NPY closed, fsync included), and as the WHOLE process wall time
 (start-up, weight load with its SHA-256, decode, preprocess, forward, writes), which is
 conservative for repscope. Both Python sides decode and preprocess with Pillow and torchvision
@@ -186,14 +186,16 @@ def run_case(cmd, env=None):
     return min((run_once(cmd, env) for _ in range(REPEAT)), key=lambda r: loop_seconds(r))
 
 
-def run_repscope(cmd, outdir):
+def run_repscope(cmd):
     """Best of REPEAT runs of `repscope extract`: (fastest wall, its max RSS, fastest images
-    window from manifest.json's timing)."""
+    window, from the summary line it prints last: "extract: N images in S s ...")."""
     walls, windows = [], []
     for _ in range(REPEAT):
-        wall, rss, _ = run_once(cmd)
-        with open(os.path.join(outdir, "manifest.json")) as f:
-            windows.append(json.load(f)["timing"]["images_seconds"])
+        wall, rss, _, err = run_once(cmd, with_stderr=True)
+        summary = [ln for ln in err.replace("\r", "\n").splitlines() if ln.startswith("extract: ")]
+        if not summary:
+            raise SystemExit(f"no 'extract:' summary line from {' '.join(cmd)}:\n{err[-2000:]}")
+        windows.append(float(summary[-1].split(" images in ")[1].split(" s ")[0]))
         walls.append((wall, rss))
     wall, rss = min(walls)
     return wall, rss, min(windows)
@@ -207,7 +209,7 @@ def loop_seconds(r):
         return r[0]
 
 
-def run_once(cmd, env=None):
+def run_once(cmd, env=None, with_stderr=False):
     """Runs cmd as a child, reaping it with os.wait4 so ru_maxrss is this child's own peak."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as so, tempfile.TemporaryFile("w+") as se:
@@ -220,7 +222,8 @@ def run_once(cmd, env=None):
         out, err = so.read(), se.read()
     if p.returncode != 0:
         raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
-    return wall, ru.ru_maxrss / 1024.0, out  # ru_maxrss is KiB on Linux
+    rss = ru.ru_maxrss / 1024.0  # ru_maxrss is KiB on Linux
+    return (wall, rss, out, err) if with_stderr else (wall, rss, out)
 
 
 def keep_final(outdir, work, model, threads, mode, side):
@@ -341,8 +344,7 @@ def main():
                                                   "--weights", st, "--images", image_list,
                                                   "--layers", layers, "--out", outdir,
                                                   "--batch", str(a.batch), "--threads", str(th),
-                                                  "--quiet", "--no-resume", "--allow-unused"],
-                                                 outdir)
+                                                  "--no-resume", "--allow-unused"])
                 rows.append(dict(model=model, threads=th, taps=mode, side="repscope",
                                  seconds=window, process_seconds=wall, rss_mib=rss))
                 keep_final(outdir, work, model, th, mode, "repscope")

@@ -1,6 +1,9 @@
 // repscope extract: run a model over images and write the selected layers' activations as NPY.
 // The work is pipeline::run_extraction (tools/pipeline/extract.h), shared with localizer and rsa.
+#include <algorithm>
 #include <filesystem>
+#include <iomanip>
+#include <iostream>
 
 #include "nn/error.h"
 #include "nn/parallel.h"
@@ -68,7 +71,14 @@ int run_extract(const std::vector<std::string>& argv) {
   // Settings that cannot work are reported before anything touches the disk.
   pipeline::parse_compute_device(opt.device, opt.precision);
   opt.images = pipeline::list_images(args.require("images"));
-  pipeline::run_extraction(opt);
+  const pipeline::ExtractResult r = pipeline::run_extraction(opt);
+  if (!opt.quiet) {
+    const double rate = static_cast<double>(r.images_this_run) / std::max(r.images_seconds, 1e-9);
+    std::cerr << std::fixed << std::setprecision(2) << "extract: " << r.images_this_run
+              << " images in " << r.images_seconds << " s (" << std::setprecision(1) << rate
+              << " images/s) after " << std::setprecision(2) << r.setup_seconds
+              << " s of setup (model, weights and their SHA-256)\n";
+  }
   return 0;
 }
 

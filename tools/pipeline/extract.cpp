@@ -439,19 +439,13 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
     skipped.push_back(entry);
   }
   manifest.set("skipped_images", skipped);
-  // Wall-clock seconds: setup = loading the model and weights (with the SHA-256) and opening
-  // the outputs; images = reading, preprocessing, the forward passes and writing every row (the
-  // window PyTorch scripts usually time). Informational; resuming compares only the settings.
-  auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-  Json timing = Json::object();
-  timing.set("setup_seconds", seconds(started, images_started));
-  timing.set("images_seconds", seconds(images_started, images_done));
-  timing.set("images_this_run", record.rows - result.resumed_rows);
-  manifest.set("timing", timing);
   write_json_file(opt.out_dir / "manifest.json", manifest);
   std::error_code ec;
   fs::remove(record_path, ec);
 
+  result.setup_seconds = std::chrono::duration<double>(images_started - started).count();
+  result.images_seconds = std::chrono::duration<double>(images_done - images_started).count();
+  result.images_this_run = record.rows - result.resumed_rows;
   result.kept = record.kept;
   result.skipped = record.skipped;
   result.manifest = manifest;
