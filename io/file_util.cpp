@@ -26,13 +26,21 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path, 
   m->size_ = static_cast<std::size_t>(st.st_size);
   if (m->size_ > 0) {
     // Private (copy-on-write) and writable: zero-copy tensors over the map may be modified in place
-    // (e.g. folding BatchNorm into a conv) without touching the file.
+    // (e.g. folding BatchNorm into a conv) without touching the file. Populated read-only, then
+    // made writable: populating a writable private map would fault every page for writing,
+    // i.e. copy the whole file into anonymous memory.
     int flags = MAP_PRIVATE;
+    int prot = PROT_READ | PROT_WRITE;
 #if defined(MAP_POPULATE)
-    if (populate) flags |= MAP_POPULATE;
+    if (populate) flags |= MAP_POPULATE, prot = PROT_READ;
 #endif
-    void* p = ::mmap(nullptr, m->size_, PROT_READ | PROT_WRITE, flags, m->fd_, 0);
+    void* p = ::mmap(nullptr, m->size_, prot, flags, m->fd_, 0);
     if (p == MAP_FAILED) fail(path.string(), ": cannot memory-map: ", std::strerror(errno));
+    if (prot != (PROT_READ | PROT_WRITE) && ::mprotect(p, m->size_, PROT_READ | PROT_WRITE) != 0) {
+      const int err = errno;
+      ::munmap(p, m->size_);
+      fail(path.string(), ": cannot make the memory map writable: ", std::strerror(err));
+    }
     m->data_ = static_cast<const std::uint8_t*>(p);
   }
   return m;

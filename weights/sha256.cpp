@@ -158,7 +158,7 @@ std::string hex_digest(const std::uint8_t* data, std::size_t size, Impl impl) {
 
 std::string file_hex_digest(const std::filesystem::path& path, Impl impl, FileAccess access) {
   if (access == FileAccess::Read) return hash_by_reading(path, impl);
-  const auto file = MappedFile::open(path, /*populate=*/true);
+  const auto file = MappedFile::open(path);
   return hex_digest(file->data(), file->size(), impl);
 }
 
@@ -169,8 +169,10 @@ std::string sha256_hex(const std::uint8_t* data, std::size_t size) {
 }
 
 std::string sha256_file(const std::filesystem::path& path) {
-  // The map beat 1-16 MiB read() chunks by ~7% with the file in the page cache (docs/models.md).
-  return sha256::file_hex_digest(path, sha256::Impl::Auto, sha256::FileAccess::Map);
+  // read() into a reused buffer, not a map: the map was ~7% faster with the file in the page
+  // cache (docs/models.md), but a second full mapping of the weights file (the model's own map
+  // is populated) counted every page twice in the process's peak RSS.
+  return sha256::file_hex_digest(path, sha256::Impl::Auto, sha256::FileAccess::Read);
 }
 
 }  // namespace repscope
