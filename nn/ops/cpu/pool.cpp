@@ -21,30 +21,12 @@ struct PoolShape {
         ow(detail::window_out(w, kernel, stride, padding)) {}
 };
 
-template <typename Window>
-Tensor pool(const Tensor& x, int kernel, int stride, int padding, Window window) {
-  const auto [planes, h, w, oh, ow] = PoolShape(x, kernel, stride, padding);
-  Tensor out = Tensor::empty({x.dim(0), x.dim(1), oh, ow});
-  const float* xp = x.data<float>();
-  float* yp = out.data<float>();
-  parallel_for(0, planes, 1, [&](std::int64_t p0, std::int64_t p1) {
-    for (std::int64_t pl = p0; pl < p1; ++pl) {
-      const float* plane = xp + pl * h * w;
-      float* dst = yp + pl * oh * ow;
-      for (std::int64_t y = 0; y < oh; ++y) {
-        const std::int64_t y0 = y * stride - padding;
-        const std::int64_t ya = std::max<std::int64_t>(y0, 0),
-                           yb = std::min<std::int64_t>(y0 + kernel, h);
-        for (std::int64_t xo = 0; xo < ow; ++xo) {
-          const std::int64_t x0 = xo * stride - padding;
-          const std::int64_t xa = std::max<std::int64_t>(x0, 0),
-                             xb = std::min<std::int64_t>(x0 + kernel, w);
-          dst[y * ow + xo] = window(plane, w, ya, yb, xa, xb);
-        }
-      }
-    }
-  });
-  return out;
+// acc[xo] += in[xo * STRIDE + offset] for xo in [lo, hi); STRIDE fixed so the loop vectorises.
+template <int STRIDE>
+void add_window_column(float* acc, const float* in, std::int64_t offset, std::int64_t lo,
+                       std::int64_t hi, std::int64_t stride) {
+  const std::int64_t s = STRIDE > 0 ? STRIDE : stride;
+  for (std::int64_t xo = lo; xo < hi; ++xo) acc[xo] += in[xo * s + offset];
 }
 
 }  // namespace
@@ -93,18 +75,46 @@ Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
   return out;
 }
 
+// count_include_pad=True: the divisor is always kernel², padded zeros included. Each window is
+// summed rows outer, columns inner, from 0 (torch's order, so the same bits), but for a whole
+// output row at a time: per (window row, window column), one pass over the output positions
+// where that input column exists.
 Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding) {
-  // count_include_pad=True: the divisor is always kernel², padded zeros included.
+  const auto [planes, h, w, oh, ow] = PoolShape(x, kernel, stride, padding);
+  Tensor out = Tensor::empty({x.dim(0), x.dim(1), oh, ow});
+  const float* xp = x.data<float>();
+  float* yp = out.data<float>();
   const float inv = 1.0f / static_cast<float>(kernel * kernel);
-  return pool(x, kernel, stride, padding,
-              [inv](const float* plane, std::int64_t w, std::int64_t ya, std::int64_t yb,
-                    std::int64_t xa, std::int64_t xb) {
-                float sum = 0.0f;
-                for (std::int64_t y = ya; y < yb; ++y) {
-                  for (std::int64_t xx = xa; xx < xb; ++xx) sum += plane[y * w + xx];
-                }
-                return sum * inv;
-              });
+  auto add = stride == 1   ? add_window_column<1>
+             : stride == 2 ? add_window_column<2>
+                           : add_window_column<0>;
+  parallel_for(0, planes, 1, [&](std::int64_t p0, std::int64_t p1) {
+    for (std::int64_t pl = p0; pl < p1; ++pl) {
+      const float* plane = xp + pl * h * w;
+      float* dst = yp + pl * oh * ow;
+      for (std::int64_t yo = 0; yo < oh; ++yo) {
+        const std::int64_t y0 = yo * stride - padding;
+        const std::int64_t ya = std::max<std::int64_t>(y0, 0);
+        const std::int64_t yb = std::min<std::int64_t>(y0 + kernel, h);
+        float* acc = dst + yo * ow;
+        std::fill(acc, acc + ow, 0.0f);
+        for (std::int64_t y = ya; y < yb; ++y) {
+          const float* in = plane + y * w;
+          for (std::int64_t kx = 0; kx < kernel; ++kx) {
+            // Output positions whose window column kx is inside the row: 0 <= xo·s - p + kx < w.
+            const std::int64_t offset = kx - padding;
+            const std::int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+            const std::int64_t hi =
+                std::clamp<std::int64_t>(w - 1 - offset < 0 ? 0 : (w - 1 - offset) / stride + 1,
+                                         lo, ow);
+            add(acc, in, offset, std::min(lo, ow), hi, stride);
+          }
+        }
+        for (std::int64_t xo = 0; xo < ow; ++xo) acc[xo] *= inv;
+      }
+    }
+  });
+  return out;
 }
 
 Tensor adaptive_avg_pool2d_1x1(const Tensor& x) {
