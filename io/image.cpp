@@ -97,6 +97,7 @@ struct JpegState {
   JpegErrorManager err;
   Image image;
   std::vector<std::uint8_t> row;
+  bool keep_gray = false;
 };
 
 // Returns false with state.err.message set on a libjpeg error. Nothing with a destructor is
@@ -134,10 +135,12 @@ bool run_libjpeg(std::span<const std::uint8_t> bytes, JpegState& state) {
   const int w = static_cast<int>(cinfo.output_width);
   const int h = static_cast<int>(cinfo.output_height);
   const int n = cinfo.output_components;
+  const int channels = n == 1 && state.keep_gray ? 1 : 3;
   state.image.width = w;
   state.image.height = h;
-  state.image.channels = 3;
-  state.image.pixels.resize(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
+  state.image.channels = channels;
+  state.image.pixels.resize(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) *
+                            static_cast<std::size_t>(channels));
   state.row.resize(static_cast<std::size_t>(w) * static_cast<std::size_t>(n));
   while (cinfo.output_scanline < cinfo.output_height) {
     const int y = static_cast<int>(cinfo.output_scanline);
@@ -145,7 +148,9 @@ bool run_libjpeg(std::span<const std::uint8_t> bytes, JpegState& state) {
     jpeg_read_scanlines(&cinfo, rows, 1);
     std::uint8_t* out = state.image.row(y);
     const std::uint8_t* in = state.row.data();
-    if (n == 1) {
+    if (channels == 1) {
+      std::memcpy(out, in, static_cast<std::size_t>(w));
+    } else if (n == 1) {
       for (int x = 0; x < w; ++x) out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = in[x];
     } else if (n == 3) {
       std::memcpy(out, in, static_cast<std::size_t>(w) * 3);
@@ -167,8 +172,10 @@ bool run_libjpeg(std::span<const std::uint8_t> bytes, JpegState& state) {
   return true;
 }
 
-Image decode_jpeg_libjpeg(std::span<const std::uint8_t> bytes, const std::string& name) {
+Image decode_jpeg_libjpeg(std::span<const std::uint8_t> bytes, const std::string& name,
+                          bool keep_gray) {
   auto state = std::make_unique<JpegState>();
+  state->keep_gray = keep_gray;
   if (!run_libjpeg(bytes, *state))
     fail("image '", name, "': cannot decode JPEG: ", state->err.message);
   return std::move(state->image);
@@ -284,7 +291,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
                    const DecodeOptions& options) {
   check(!bytes.empty(), "image '", name, "': file is empty");
 #ifdef REPSCOPE_HAVE_LIBJPEG
-  if (options.jpeg == JpegBackend::Auto && is_jpeg(bytes)) return decode_jpeg_libjpeg(bytes, name);
+  if (options.jpeg == JpegBackend::Auto && is_jpeg(bytes)) return decode_jpeg_libjpeg(bytes, name, options.keep_gray);
 #else
   (void)options;
 #endif

@@ -49,6 +49,10 @@ enum class JpegBackend {
 
 struct DecodeOptions {
   JpegBackend jpeg = JpegBackend::Auto;
+  // Grayscale JPEGs come back with 1 channel instead of 3 equal ones (libjpeg-turbo only).
+  // Preprocessing uses it to resize a gray image once instead of three times: Pillow resizes
+  // each channel of convert("RGB") alike, so the result is the same.
+  bool keep_gray = false;
 };
 
 // True when JPEGs decode through libjpeg-turbo (REPSCOPE_HAVE_LIBJPEG).

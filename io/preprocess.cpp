@@ -209,21 +209,24 @@ Image center_crop(const Image& image, int height, int width) {
 
 void normalize_into(const Image& image, const std::array<float, 3>& mean,
                     const std::array<float, 3>& std, float* out) {
-  check(image.channels == 3, "normalize: expected an RGB image, got ", image.channels, " channels");
+  check(image.channels == 3 || image.channels == 1,
+        "normalize: expected an RGB or gray image, got ", image.channels, " channels");
   const std::size_t plane = static_cast<std::size_t>(image.width) * image.height;
+  const std::size_t step = static_cast<std::size_t>(image.channels);
   for (int c = 0; c < 3; ++c) {
     float* o = out + plane * static_cast<std::size_t>(c);
-    const std::uint8_t* p = image.pixels.data() + c;
+    // A gray image gives all three channels (its convert("RGB") would repeat it).
+    const std::uint8_t* p = image.pixels.data() + (step == 3 ? c : 0);
     const float m = mean[static_cast<std::size_t>(c)], s = std[static_cast<std::size_t>(c)];
     // Same float32 operations as ToTensor (v / 255) then Normalize ((x - mean) / std).
-    for (std::size_t i = 0; i < plane; ++i) o[i] = (static_cast<float>(p[3 * i]) / 255.0f - m) / s;
+    for (std::size_t i = 0; i < plane; ++i) o[i] = (static_cast<float>(p[step * i]) / 255.0f - m) / s;
   }
 }
 
 namespace {
 Image prepare(const Image& image, const PreprocessSpec& spec) {
-  check(image.channels == 3, "preprocess: expected an RGB image, got ", image.channels,
-        " channels");
+  check(image.channels == 3 || image.channels == 1,
+        "preprocess: expected an RGB or gray image, got ", image.channels, " channels");
   Image out = spec.resize > 0 ? resize_shorter_side(image, spec.resize, spec.interp) : image;
   if (spec.crop > 0) out = center_crop(out, spec.crop, spec.crop);
   return out;
@@ -249,10 +252,12 @@ Tensor preprocess_files(const std::vector<std::filesystem::path>& files, const P
   Tensor batch = Tensor::empty({n, 3, spec.crop, spec.crop});
   const std::size_t per_image = static_cast<std::size_t>(3) * spec.crop * spec.crop;
   float* out = batch.data<float>();
+  DecodeOptions decode = options;
+  decode.keep_gray = true;  // resized once, expanded to RGB when normalised
   parallel_for(0, n, 1, [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i) {
       const auto& path = files[static_cast<std::size_t>(i)];
-      const Image ready = prepare(load_image(path, options), spec);
+      const Image ready = prepare(load_image(path, decode), spec);
       normalize_into(ready, spec.mean, spec.std, out + per_image * static_cast<std::size_t>(i));
     }
   });

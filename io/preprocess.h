@@ -51,7 +51,8 @@ std::vector<std::string> preset_names();
 Image resize_shorter_side(const Image& image, int size, Resample filter);
 // torchvision CenterCrop((height, width)), zero-padding first when the image is smaller.
 Image center_crop(const Image& image, int height, int width);
-// ToTensor + Normalize of an RGB image into a 3 x H x W float32 buffer at `out`.
+// ToTensor + Normalize of an RGB image (or a gray one, repeated as convert("RGB") would) into
+// a 3 x H x W float32 buffer at `out`.
 void normalize_into(const Image& image, const std::array<float, 3>& mean,
                     const std::array<float, 3>& std, float* out);
 

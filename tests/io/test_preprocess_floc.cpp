@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "io/npy.h"
 #include "io/preprocess.h"
@@ -95,5 +96,31 @@ TEST(FlocParity, DecodeAndEveryPresetMatchPillowOnAllImages) {
     EXPECT_LE(worst, 1e-6) << presets[p];
     std::printf("  %-12s normalized max abs diff vs reference transform: %.3g\n",
                 presets[p].c_str(), worst);
+  }
+}
+
+// Gray JPEGs (all of fLoc) may be decoded to one channel and resized once: the batch must be
+// bit-identical to resizing the RGB conversion, which is what Pillow and the default decode do.
+TEST(FlocGray, OneChannelPathGivesTheRgbPathsBits) {
+  if (!fs::exists(test::floc_dir())) GTEST_SKIP() << "fLoc images missing";
+  if (!have_libjpeg()) GTEST_SKIP() << "gray decoding needs libjpeg-turbo";
+  const fs::path path = test::floc_dir() / "adult" / "adult-1.jpg";
+  DecodeOptions gray_options;
+  gray_options.keep_gray = true;
+  const Image gray = load_image(path, gray_options);
+  const Image rgb = load_image(path);
+  ASSERT_EQ(gray.channels, 1);
+  ASSERT_EQ(rgb.channels, 3);
+  for (std::size_t i = 0; i < gray.pixels.size(); ++i) {
+    ASSERT_EQ(rgb.pixels[3 * i], gray.pixels[i]);
+    ASSERT_EQ(rgb.pixels[3 * i + 2], gray.pixels[i]);
+  }
+  for (const char* preset : {"imagenet", "clip"}) {
+    const PreprocessSpec spec = preprocess_preset(preset);
+    const Tensor batch = preprocess_files({path}, spec);  // the gray path
+    const Tensor one = preprocess(rgb, spec);             // the RGB path
+    ASSERT_EQ(batch.numel(), one.numel()) << preset;
+    EXPECT_EQ(std::memcmp(batch.raw_data(), one.raw_data(), batch.numel() * sizeof(float)), 0)
+        << preset;
   }
 }
