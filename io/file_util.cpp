@@ -60,7 +60,8 @@ AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
   temp_path_ = dir / ("." + path_.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
                       std::to_string(g_temp_counter++));
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail(path_.string(), ": cannot create (in ", dir.string(), "): ", std::strerror(errno));
+  if (fd_ < 0)
+    fail(path_.string(), ": cannot create (in ", dir.string(), "): ", std::strerror(errno));
 }
 
 AtomicFile::~AtomicFile() {
@@ -98,7 +99,8 @@ void AtomicFile::pwrite(const void* data, std::size_t bytes, std::uint64_t offse
 
 void AtomicFile::commit() {
   check(!committed_, path_.string(), ": committed twice");
-  if (::fsync(fd_) != 0 && errno != EINVAL) fail(path_.string(), ": fsync failed: ", std::strerror(errno));
+  if (::fsync(fd_) != 0 && errno != EINVAL)
+    fail(path_.string(), ": fsync failed: ", std::strerror(errno));
   if (::close(fd_) != 0) {
     fd_ = -1;
     fail(path_.string(), ": close failed: ", std::strerror(errno));

@@ -19,8 +19,7 @@ class MappedFile {
   // Throws Error naming the path when the file cannot be opened or mapped.
   // `populate`: map every page at once (MAP_POPULATE), for files that are read whole (weights,
   // images); a fault per 4 KiB page costs far more. Leave it off for files read in part.
-  static std::shared_ptr<MappedFile> open(const std::filesystem::path& path,
-                                          bool populate = false);
+  static std::shared_ptr<MappedFile> open(const std::filesystem::path& path, bool populate = false);
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
   ~MappedFile();

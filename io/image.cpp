@@ -291,7 +291,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
                    const DecodeOptions& options) {
   check(!bytes.empty(), "image '", name, "': file is empty");
 #ifdef REPSCOPE_HAVE_LIBJPEG
-  if (options.jpeg == JpegBackend::Auto && is_jpeg(bytes)) return decode_jpeg_libjpeg(bytes, name, options.keep_gray);
+  if (options.jpeg == JpegBackend::Auto && is_jpeg(bytes))
+    return decode_jpeg_libjpeg(bytes, name, options.keep_gray);
 #else
   (void)options;
 #endif

@@ -219,7 +219,8 @@ void normalize_into(const Image& image, const std::array<float, 3>& mean,
     const std::uint8_t* p = image.pixels.data() + (step == 3 ? c : 0);
     const float m = mean[static_cast<std::size_t>(c)], s = std[static_cast<std::size_t>(c)];
     // Same float32 operations as ToTensor (v / 255) then Normalize ((x - mean) / std).
-    for (std::size_t i = 0; i < plane; ++i) o[i] = (static_cast<float>(p[step * i]) / 255.0f - m) / s;
+    for (std::size_t i = 0; i < plane; ++i)
+      o[i] = (static_cast<float>(p[step * i]) / 255.0f - m) / s;
   }
 }
 

@@ -196,7 +196,8 @@ float* GemmBuffer::get(std::int64_t floats) {
     host_free(data_, static_cast<std::size_t>(capacity_) * sizeof(float));
     data_ = nullptr;
     capacity_ = 0;
-    data_ = static_cast<float*>(host_allocate(static_cast<std::size_t>(floats) * sizeof(float), 64));
+    data_ =
+        static_cast<float*>(host_allocate(static_cast<std::size_t>(floats) * sizeof(float), 64));
     capacity_ = floats;
   }
   return data_;

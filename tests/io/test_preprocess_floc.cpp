@@ -24,8 +24,9 @@ TEST(FlocParity, DecodeAndEveryPresetMatchPillowOnAllImages) {
     dir = reuse;
   } else {
     dir = test::scratch_dir();
-    const auto r = test::run_python("ref_preprocess.py", "floc " + test::quote(dir.string()) + " " +
-                                                             test::quote(test::floc_dir().string()));
+    const auto r =
+        test::run_python("ref_preprocess.py", "floc " + test::quote(dir.string()) + " " +
+                                                  test::quote(test::floc_dir().string()));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   const auto files = test::read_lines(dir / "floc_files.txt");

@@ -143,6 +143,12 @@ std::vector<Case> all_cases() {
   add_conv(cases, rng, 1, 256, 20, 20, 8, 3, 1, 1, 1, true);
   add_conv(cases, rng, 1, 1024, 24, 24, 16, 1, 1, 0, 1, true);
   add_conv(cases, rng, 7, 256, 6, 6, 8, 3, 1, 1, 1, true);
+  // The padded-window gather: rows wider than a panel (runs cut at panel edges), stride 2 and
+  // a 5x5 kernel over runs of whole images, k blocks that start inside a channel's taps.
+  add_conv(cases, rng, 3, 20, 13, 70, 10, 3, 1, 1, 1, true);
+  add_conv(cases, rng, 6, 40, 9, 9, 20, 3, 2, 1, 1, true);
+  add_conv(cases, rng, 9, 24, 8, 8, 16, 5, 1, 2, 1, false, true);
+  add_conv(cases, rng, 2, 100, 11, 11, 40, 3, 1, 1, 1, true);
 
   for (Shape shape : {Shape{1, 3, 5, 7}, Shape{2, 16, 9, 9}, Shape{3, 4, 1, 1}, Shape{2, 5, 3}}) {
     const std::int64_t c = shape[1];

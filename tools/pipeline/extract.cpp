@@ -290,9 +290,8 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
   // both read the whole file, and for a ViT-B the hash alone is ~0.2 s.
   std::future<std::string> weights_sha_future;
   if (opt.source.weights) {
-    weights_sha_future = std::async(std::launch::async, [path = *opt.source.weights] {
-      return sha256_file(path);
-    });
+    weights_sha_future =
+        std::async(std::launch::async, [path = *opt.source.weights] { return sha256_file(path); });
   }
   LoadedModel loaded = load_model(opt.source);
   const Model& model = *loaded.model;

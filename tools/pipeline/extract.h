@@ -63,9 +63,9 @@ struct ExtractOptions {
   DType dtype = DType::F32;  // stored precision: F32 or F16
   Pool pool = Pool::None;
   OnError on_error = OnError::Stop;
-  bool resume = true;  // continue an interrupted run of the same settings found in out_dir
-  bool quiet = false;  // no progress display
-  std::string device = "cpu";       // --device: cpu, cuda, cuda:N (tools/pipeline/device.h)
+  bool resume = true;          // continue an interrupted run of the same settings found in out_dir
+  bool quiet = false;          // no progress display
+  std::string device = "cpu";  // --device: cpu, cuda, cuda:N (tools/pipeline/device.h)
   std::string precision = "exact";  // --precision: exact; on CUDA also tf32, fp16, bf16
   std::string progress_label = "extract";
 };

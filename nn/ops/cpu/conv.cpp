@@ -27,91 +27,147 @@ struct ConvGeometry {
   std::int64_t depth() const { return cg * kh * kw; }  // GEMM K
 };
 
+// The non-1×1 case of im2col_panels. The input rows the tile reads (for the channels of rows
+// [d0, d1)) are first copied into a zero-padded window, so every patch element is a plain load
+// at (channel, ky, kx) base + a per-column offset: one table of column offsets per tile, then
+// each row of the pack is a branch-free gather. (Cutting the columns into runs that each read
+// one input row cost ~40 cycles of set-up per run, and on 7×7 maps a run is 7 values.)
+void im2col_gather(const ConvGeometry& g, const float* x, std::int64_t group, std::int64_t col0,
+                   std::int64_t cols, int nr, std::int64_t d0, std::int64_t d1,
+                   std::int64_t panel_stride, float* out) {
+  const std::int64_t p = g.positions();
+  const std::int64_t taps = g.kh * g.kw;
+  const std::int64_t image0 = col0 / p, image1 = (col0 + cols - 1) / p;
+  // Output rows covered: part of one image, or every row of whole images.
+  const std::int64_t oy0 = image0 == image1 ? col0 % p / g.ow : 0;
+  const std::int64_t oy1 = image0 == image1 ? (col0 + cols - 1) % p / g.ow : g.oh - 1;
+  const std::int64_t ic0 = d0 / taps, ic1 = (d1 - 1) / taps + 1;  // channels of the rows
+  // Window: [images][channels][rows][wp], input rows from iy_first, columns from -padding.
+  const std::int64_t wp = g.w + 2 * g.padding;
+  const std::int64_t window_rows = (oy1 - oy0) * g.stride + g.kh;
+  const std::int64_t iy_first = oy0 * g.stride - g.padding;
+  const std::int64_t channel_stride = window_rows * wp;
+  const std::int64_t image_stride = (ic1 - ic0) * channel_stride;
+  thread_local std::vector<float> window;
+  thread_local std::vector<std::int32_t> offsets;
+  window.resize(static_cast<std::size_t>((image1 - image0 + 1) * image_stride + 8));
+  offsets.resize(static_cast<std::size_t>(cols));
+  const std::int64_t plane_size = g.h * g.w;
+  float* win = window.data();
+  for (std::int64_t im = image0; im <= image1; ++im) {
+    for (std::int64_t ic = ic0; ic < ic1; ++ic) {
+      const float* plane = x + (im * g.c + group * g.cg + ic) * plane_size;
+      float* dst = win + (im - image0) * image_stride + (ic - ic0) * channel_stride;
+      for (std::int64_t r = 0; r < window_rows; ++r, dst += wp) {
+        const std::int64_t iy = iy_first + r;
+        if (iy < 0 || iy >= g.h) {
+          std::fill(dst, dst + wp, 0.0f);
+          continue;
+        }
+        std::fill(dst, dst + g.padding, 0.0f);
+        std::copy(plane + iy * g.w, plane + (iy + 1) * g.w, dst + g.padding);
+        std::fill(dst + g.padding + g.w, dst + wp, 0.0f);
+      }
+    }
+  }
+  for (std::int64_t j = 0; j < cols; ++j) {
+    const std::int64_t column = col0 + j;
+    const std::int64_t pos = column % p;
+    const std::int64_t oy = pos / g.ow, ox = pos % g.ow;
+    offsets[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(
+        (column / p - image0) * image_stride + (oy - oy0) * g.stride * wp + ox * g.stride);
+  }
+  const std::int64_t tail = cols % nr;
+  const std::int32_t* off = offsets.data();
+  // With stride 1, neighbouring columns of one output row read neighbouring window values: the
+  // columns form runs (within a panel) copied 8 values at a time. A copy may run up to 7
+  // values past its run, into lanes a later run or the next row of the panel writes anyway,
+  // so the last row of the pack copies exactly; the window has 8 values of slack for it.
+  struct Run {
+    std::int64_t dst, src, length;
+  };
+  thread_local std::vector<Run> runs;
+  runs.clear();
+  if (g.stride == 1) {
+    for (std::int64_t j = 0; j < cols;) {
+      std::int64_t e = j + 1;
+      while (e < cols && e % nr != 0 && off[e] == off[e - 1] + 1) ++e;
+      runs.push_back({j / nr * panel_stride + j % nr, off[j], e - j});
+      j = e;
+    }
+  }
+  std::int64_t ic = ic0, ky = d0 % taps / g.kw, kx = d0 % g.kw;
+  for (std::int64_t d = d0; d < d1; ++d) {
+    const float* base = win + (ic - ic0) * channel_stride + ky * wp + kx;
+    float* row = out + (d - d0) * nr;
+    if (g.stride != 1) {
+      for (std::int64_t j0 = 0; j0 < cols; j0 += nr) {
+        float* __restrict dst = row + j0 / nr * panel_stride;
+        const std::int64_t count = std::min<std::int64_t>(nr, cols - j0);
+        for (std::int64_t l = 0; l < count; ++l) dst[l] = base[off[j0 + l]];
+      }
+    } else if (d + 1 < d1) {
+      for (const Run& r : runs) {
+        float* dst = row + r.dst;
+        const float* src = base + r.src;
+        for (std::int64_t l = 0; l < r.length; l += 8) std::memcpy(dst + l, src + l, 32);
+      }
+    } else {
+      for (const Run& r : runs) std::copy(base + r.src, base + r.src + r.length, row + r.dst);
+    }
+    if (tail) {
+      float* dst = row + cols / nr * panel_stride;
+      std::fill(dst + tail, dst + nr, 0.0f);
+    }
+    if (++kx == g.kw) {
+      kx = 0;
+      if (++ky == g.kh) ky = 0, ++ic;
+    }
+  }
+}
+
 // Writes rows [d0, d1) of the input patches of output columns [col0, col0 + cols) of `group`
 // as packed B panels (nr columns per panel, panel_stride floats apart, row d at (d - d0) · nr in
-// its panel; columns past `cols` zero). A column is
-// image * OH*OW + output position; a row is (input channel, ky, kx). The columns are first cut
-// into segments that read one input row each (for a 1×1 stride-1 conv, one image's contiguous
-// positions); then row by row, so each input row is read sequentially across the whole tile
-// (panel by panel would read a few cache lines from each of hundreds of rows: no prefetch).
+// its panel; columns past `cols` zero). A column is image * OH*OW + output position; a row is
+// (input channel, ky, kx). A 1×1 stride-1 conv reads its columns straight from the input (each
+// image's positions are contiguous), row by row so every input row is read sequentially across
+// the whole tile (panel by panel would read a few cache lines from each of hundreds of rows,
+// which no prefetcher follows); any other conv goes through im2col_gather's padded window.
 void im2col_panels(const ConvGeometry& g, const float* x, std::int64_t group, std::int64_t col0,
                    std::int64_t cols, int nr, std::int64_t d0, std::int64_t d1,
                    std::int64_t panel_stride, float* out) {
-  struct Segment {
-    std::int64_t dst;     // offset in the pack of the segment's first lane in row 0
+  if (g.kh != 1 || g.kw != 1 || g.stride != 1 || g.padding != 0) {
+    im2col_gather(g, x, group, col0, cols, nr, d0, d1, panel_stride, out);
+    return;
+  }
+  struct Run {
+    std::int64_t dst;     // offset in the pack of the run's first lane in row 0
     std::int64_t length;  // lanes
-    std::int64_t src;     // offset of the group's first channel plane (+ position when flat)
-    std::int64_t iy0, ix0;  // input coordinates of the first lane at ky = kx = 0
+    std::int64_t src;     // offset of the run's first position in the group's first channel
   };
   const std::int64_t p = g.positions();
   const std::int64_t plane_size = g.h * g.w;
-  // Output position == input position: the segment runs to the end of the image.
-  const bool flat = g.kh == 1 && g.kw == 1 && g.stride == 1 && g.padding == 0;
-  thread_local std::vector<Segment> segments;
-  segments.clear();
+  thread_local std::vector<Run> runs;
+  runs.clear();
   for (std::int64_t j0 = 0; j0 < cols; j0 += nr) {
     const std::int64_t count = std::min<std::int64_t>(nr, cols - j0);
     for (std::int64_t lane = 0; lane < count;) {
       const std::int64_t column = col0 + j0 + lane;
       const std::int64_t image = column / p, pos = column % p;
-      const std::int64_t oy = pos / g.ow, ox = pos % g.ow;
-      const std::int64_t length = std::min(count - lane, flat ? p - pos : g.ow - ox);
-      const std::int64_t plane0 = (image * g.c + group * g.cg) * plane_size;
-      segments.push_back({j0 / nr * panel_stride + lane, length, flat ? plane0 + pos : plane0,
-                          oy * g.stride - g.padding, ox * g.stride - g.padding});
+      const std::int64_t length = std::min(count - lane, p - pos);
+      runs.push_back(
+          {j0 / nr * panel_stride + lane, length, (image * g.c + group * g.cg) * plane_size + pos});
       lane += length;
     }
   }
   const std::int64_t tail = cols % nr;  // the last panel's unused lanes
   float* tail_dst = out + cols / nr * panel_stride + tail;
-
-  if (flat) {
-    for (std::int64_t d = d0; d < d1; ++d) {
-      const float* channel = x + d * plane_size;
-      const std::int64_t row = (d - d0) * nr;
-      for (const Segment& s : segments) {
-        std::copy(channel + s.src, channel + s.src + s.length, out + s.dst + row);
-      }
-      if (tail) std::fill(tail_dst + row, tail_dst + row + nr - tail, 0.0f);
-    }
-    return;
-  }
-
-  const std::int64_t taps = g.kh * g.kw;
-  std::int64_t ic = d0 / taps, ky = d0 % taps / g.kw, kx = d0 % g.kw;
   for (std::int64_t d = d0; d < d1; ++d) {
-    const float* channel = x + ic * plane_size;
+    const float* channel = x + d * plane_size;
     const std::int64_t row = (d - d0) * nr;
-    for (const Segment& s : segments) {
-      float* __restrict dst = out + s.dst + row;
-      const std::int64_t iy = s.iy0 + ky;
-      if (iy < 0 || iy >= g.h) {
-        std::fill(dst, dst + s.length, 0.0f);
-        continue;
-      }
-      const float* __restrict src = channel + s.src + iy * g.w;
-      const std::int64_t ix0 = s.ix0 + kx;
-      // Lanes [lo, hi) read inside the row; the others are padding.
-      std::int64_t lo = 0, hi = 0;
-      if (g.stride == 1) {
-        lo = std::clamp<std::int64_t>(-ix0, 0, s.length);
-        hi = std::clamp<std::int64_t>(g.w - ix0, lo, s.length);
-        for (std::int64_t l = 0; l < lo; ++l) dst[l] = 0.0f;
-        for (std::int64_t l = lo; l < hi; ++l) dst[l] = src[ix0 + l];
-      } else {
-        lo = std::min(s.length, ix0 >= 0 ? 0 : (-ix0 + g.stride - 1) / g.stride);
-        hi = std::clamp<std::int64_t>(ix0 >= g.w ? 0 : (g.w - 1 - ix0) / g.stride + 1, lo,
-                                      s.length);
-        for (std::int64_t l = 0; l < lo; ++l) dst[l] = 0.0f;
-        for (std::int64_t l = lo; l < hi; ++l) dst[l] = src[ix0 + l * g.stride];
-      }
-      for (std::int64_t l = hi; l < s.length; ++l) dst[l] = 0.0f;
-    }
+    for (const Run& r : runs)
+      std::copy(channel + r.src, channel + r.src + r.length, out + r.dst + row);
     if (tail) std::fill(tail_dst + row, tail_dst + row + nr - tail, 0.0f);
-    if (++kx == g.kw) {
-      kx = 0;
-      if (++ky == g.kh) ky = 0, ++ic;
-    }
   }
 }
 
@@ -291,7 +347,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
         float* b_block = b_buffer.get(panels.b_floats(std::min(kb, depth), cols));
         for (std::int64_t d0 = 0; d0 < depth; d0 += kb) {
           const std::int64_t d1 = std::min(depth, d0 + kb);
-          im2col_panels(g, xp, group, col0, cols, panels.nr, d0, d1, panels.nr * (d1 - d0), b_block);
+          im2col_panels(g, xp, group, col0, cols, panels.nr, d0, d1, panels.nr * (d1 - d0),
+                        b_block);
           gemm_packed_slice(rows, cols, d1 - d0, a_rows + d0 * panels.mr, a_stride, b_block,
                             panels.nr * (d1 - d0), c, ldc, d0 > 0,
                             d1 == depth ? epilogue : GemmEpilogue{}, r0, 0);

@@ -104,9 +104,8 @@ Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int padding) {
             // Output positions whose window column kx is inside the row: 0 <= xo·s - p + kx < w.
             const std::int64_t offset = kx - padding;
             const std::int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-            const std::int64_t hi =
-                std::clamp<std::int64_t>(w - 1 - offset < 0 ? 0 : (w - 1 - offset) / stride + 1,
-                                         lo, ow);
+            const std::int64_t hi = std::clamp<std::int64_t>(
+                w - 1 - offset < 0 ? 0 : (w - 1 - offset) / stride + 1, lo, ow);
             add(acc, in, offset, std::min(lo, ow), hi, stride);
           }
         }
