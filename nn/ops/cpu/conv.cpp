@@ -162,12 +162,22 @@ void im2col_panels(const ConvGeometry& g, const float* x, std::int64_t group, st
   }
   const std::int64_t tail = cols % nr;  // the last panel's unused lanes
   float* tail_dst = out + cols / nr * panel_stride + tail;
+  // As in im2col_gather: copies of 8 values may run past a run into lanes written later, except
+  // in the pack's last row, and may not read past the end of the input.
+  const std::int64_t input_size = g.n * g.c * plane_size;
   for (std::int64_t d = d0; d < d1; ++d) {
-    const float* channel = x + d * plane_size;
-    const std::int64_t row = (d - d0) * nr;
-    for (const Run& r : runs)
-      std::copy(channel + r.src, channel + r.src + r.length, out + r.dst + row);
-    if (tail) std::fill(tail_dst + row, tail_dst + row + nr - tail, 0.0f);
+    const std::int64_t channel = d * plane_size;
+    float* row = out + (d - d0) * nr;
+    for (const Run& r : runs) {
+      const float* src = x + channel + r.src;
+      float* dst = row + r.dst;
+      if (d + 1 < d1 && channel + r.src + (r.length + 7) / 8 * 8 <= input_size) {
+        for (std::int64_t l = 0; l < r.length; l += 8) std::memcpy(dst + l, src + l, 32);
+      } else {
+        std::copy(src, src + r.length, dst);
+      }
+    }
+    if (tail) std::fill(tail_dst + (d - d0) * nr, tail_dst + (d - d0) * nr + nr - tail, 0.0f);
   }
 }
 
