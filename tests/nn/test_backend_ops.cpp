@@ -149,6 +149,12 @@ std::vector<Case> all_cases() {
   add_conv(cases, rng, 6, 40, 9, 9, 20, 3, 2, 1, 1, true);
   add_conv(cases, rng, 9, 24, 8, 8, 16, 5, 1, 2, 1, false, true);
   add_conv(cases, rng, 2, 100, 11, 11, 40, 3, 1, 1, 1, true);
+  // Column tiles cut across image boundaries: a map larger than a tile, one smaller (tiles
+  // starting and ending inside images), and few tiles with the rows split (shared gather).
+  add_conv(cases, rng, 3, 8, 23, 23, 10, 3, 1, 1, 1, true, true);
+  add_conv(cases, rng, 5, 16, 14, 14, 12, 3, 1, 1, 1, true, true);
+  add_conv(cases, rng, 5, 16, 14, 14, 12, 1, 1, 0, 1, false, true);
+  add_conv(cases, rng, 3, 64, 15, 15, 200, 3, 1, 1, 1, false, true);
 
   for (Shape shape : {Shape{1, 3, 5, 7}, Shape{2, 16, 9, 9}, Shape{3, 4, 1, 1}, Shape{2, 5, 3}}) {
     const std::int64_t c = shape[1];

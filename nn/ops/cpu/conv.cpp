@@ -38,14 +38,18 @@ void im2col_gather(const ConvGeometry& g, const float* x, std::int64_t group, st
   const std::int64_t p = g.positions();
   const std::int64_t taps = g.kh * g.kw;
   const std::int64_t image0 = col0 / p, image1 = (col0 + cols - 1) / p;
-  // Output rows covered: part of one image, or every row of whole images.
-  const std::int64_t oy0 = image0 == image1 ? col0 % p / g.ow : 0;
-  const std::int64_t oy1 = image0 == image1 ? (col0 + cols - 1) % p / g.ow : g.oh - 1;
+  // Output rows the tile covers in image i: from the first column's row in the first image, to
+  // the last column's row in the last one, every row in between.
+  const std::int64_t first_oy = col0 % p / g.ow, last_oy = (col0 + cols - 1) % p / g.ow;
+  auto oy_from = [&](std::int64_t i) { return i == image0 ? first_oy : std::int64_t{0}; };
+  auto oy_to = [&](std::int64_t i) { return i == image1 ? last_oy : g.oh - 1; };
   const std::int64_t ic0 = d0 / taps, ic1 = (d1 - 1) / taps + 1;  // channels of the rows
-  // Window: [images][channels][rows][wp], input rows from iy_first, columns from -padding.
+  // Window: [images][channels][rows][wp]; image i's rows start at input row
+  // oy_from(i)·stride − padding, its columns at −padding.
   const std::int64_t wp = g.w + 2 * g.padding;
-  const std::int64_t window_rows = (oy1 - oy0) * g.stride + g.kh;
-  const std::int64_t iy_first = oy0 * g.stride - g.padding;
+  std::int64_t window_rows = 0;
+  for (std::int64_t i = image0; i <= image1; ++i)
+    window_rows = std::max(window_rows, (oy_to(i) - oy_from(i)) * g.stride + g.kh);
   const std::int64_t channel_stride = window_rows * wp;
   const std::int64_t image_stride = (ic1 - ic0) * channel_stride;
   thread_local std::vector<float> window;
@@ -55,10 +59,12 @@ void im2col_gather(const ConvGeometry& g, const float* x, std::int64_t group, st
   const std::int64_t plane_size = g.h * g.w;
   float* win = window.data();
   for (std::int64_t im = image0; im <= image1; ++im) {
+    const std::int64_t iy_first = oy_from(im) * g.stride - g.padding;
+    const std::int64_t rows = (oy_to(im) - oy_from(im)) * g.stride + g.kh;
     for (std::int64_t ic = ic0; ic < ic1; ++ic) {
       const float* plane = x + (im * g.c + group * g.cg + ic) * plane_size;
       float* dst = win + (im - image0) * image_stride + (ic - ic0) * channel_stride;
-      for (std::int64_t r = 0; r < window_rows; ++r, dst += wp) {
+      for (std::int64_t r = 0; r < rows; ++r, dst += wp) {
         const std::int64_t iy = iy_first + r;
         if (iy < 0 || iy >= g.h) {
           std::fill(dst, dst + wp, 0.0f);
@@ -72,10 +78,10 @@ void im2col_gather(const ConvGeometry& g, const float* x, std::int64_t group, st
   }
   for (std::int64_t j = 0; j < cols; ++j) {
     const std::int64_t column = col0 + j;
-    const std::int64_t pos = column % p;
+    const std::int64_t image = column / p, pos = column % p;
     const std::int64_t oy = pos / g.ow, ox = pos % g.ow;
     offsets[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(
-        (column / p - image0) * image_stride + (oy - oy0) * g.stride * wp + ox * g.stride);
+        (image - image0) * image_stride + (oy - oy_from(image)) * g.stride * wp + ox * g.stride);
   }
   const std::int64_t tail = cols % nr;
   const std::int32_t* off = offsets.data();
@@ -260,20 +266,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
     }
   });
 
-  // Column tiles: pieces of one image (a multiple of nr columns) or runs of whole images.
-  const std::int64_t target = std::max<std::int64_t>(kTileColumns / panels.nr, 1) * panels.nr;
-  std::int64_t tile_cols = 0, images_per_tile = 1, tiles_per_image = 1;
-  if (p >= target) {
-    tiles_per_image = (p + target - 1) / target;
-    tile_cols = (p + tiles_per_image - 1) / tiles_per_image;
-    tile_cols = (tile_cols + panels.nr - 1) / panels.nr * panels.nr;
-    tiles_per_image = (p + tile_cols - 1) / tile_cols;
-  } else {
-    images_per_tile = std::min(g.n, std::max<std::int64_t>(1, target / p));
-    tile_cols = images_per_tile * p;
-  }
-  const std::int64_t n_col_tiles =
-      p >= target ? g.n * tiles_per_image : (g.n + images_per_tile - 1) / images_per_tile;
+  // Column tiles: kTileColumns-wide pieces of the batch's N·OH·OW columns (a multiple of nr, so
+  // only the very last panel can be partial), cut wherever they fall, image boundaries
+  // included.
+  const std::int64_t tile_cols = std::max<std::int64_t>(kTileColumns / panels.nr, 1) * panels.nr;
+  const std::int64_t n_col_tiles = (g.n * p + tile_cols - 1) / tile_cols;
   // Split the rows too when there are too few column tiles to keep every thread busy (each row
   // group gathers its own copy of the columns).
   const std::int64_t col_tasks = groups * n_col_tiles;
@@ -286,15 +283,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   const float* xp = x.data<float>();
   float* yp = out.data<float>();
   auto column_tile = [&](std::int64_t ct, std::int64_t& col0, std::int64_t& cols) {
-    if (p >= target) {
-      const std::int64_t image = ct / tiles_per_image, piece = ct % tiles_per_image;
-      const std::int64_t pos = piece * tile_cols;
-      col0 = image * p + pos;
-      cols = std::min(tile_cols, p - pos);
-    } else {
-      col0 = ct * tile_cols;
-      cols = std::min(tile_cols, g.n * p - col0);
-    }
+    col0 = ct * tile_cols;
+    cols = std::min(tile_cols, g.n * p - col0);
   };
   // With the rows split, gather every column tile once up front (they are few and small), in
   // pieces of rows so that every thread helps even when there is a single tile.
@@ -333,8 +323,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       const std::int64_t a_stride = panels.mr * depth;
       const std::int64_t image = col0 / p, pos = col0 % p;
       const bool one_image = cols <= p - pos;
-      // Bias, and within one image also the residual and ReLU, in the GEMM epilogue; a
-      // multi-image tile gets the residual and ReLU when it is scattered.
+      // Bias, and within one image also the residual and ReLU, in the GEMM epilogue; a tile
+      // across images gets the residual and ReLU when it is scattered.
       GemmEpilogue epilogue;
       epilogue.row_bias = bp ? bp + group * g.og : nullptr;
       if (one_image) {
@@ -343,7 +333,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
         epilogue.relu = relu;
       }
       // Within one image the GEMM writes straight into the output rows (pitch p); else into a
-      // [rows, whole images] tile scattered afterwards.
+      // [rows, cols] tile scattered image by image afterwards.
       float* c = one_image ? yp + (image * g.o + oc0) * p + pos : tile_buffer.get(rows * cols);
       const std::int64_t ldc = one_image ? p : cols;
       if (shared_b) {
@@ -365,20 +355,30 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
         }
       }
       if (!one_image) {
-        for (std::int64_t j = 0; j < cols; j += p) {
+        for (std::int64_t j = 0; j < cols;) {
+          const std::int64_t at_image = (col0 + j) / p, at_pos = (col0 + j) % p;
+          const std::int64_t length = std::min(cols - j, p - at_pos);
           for (std::int64_t r = 0; r < rows; ++r) {
             const float* src = c + r * cols + j;
-            const std::int64_t at = ((image + j / p) * g.o + oc0 + r) * p;
+            const std::int64_t at = (at_image * g.o + oc0 + r) * p + at_pos;
             float* dst = yp + at;
-            if (!rp && !relu) {
-              std::copy(src, src + p, dst);
-              continue;
-            }
-            for (std::int64_t s = 0; s < p; ++s) {
-              const float v = rp ? src[s] + rp[at + s] : src[s];
-              dst[s] = relu && v < 0.0f ? 0.0f : v;
+            // One loop per case, so each vectorises (NaN passes the ReLU, as in torch).
+            if (rp && relu) {
+              const float* res = rp + at;
+              for (std::int64_t s = 0; s < length; ++s) {
+                const float v = src[s] + res[s];
+                dst[s] = v < 0.0f ? 0.0f : v;
+              }
+            } else if (rp) {
+              const float* res = rp + at;
+              for (std::int64_t s = 0; s < length; ++s) dst[s] = src[s] + res[s];
+            } else if (relu) {
+              for (std::int64_t s = 0; s < length; ++s) dst[s] = src[s] < 0.0f ? 0.0f : src[s];
+            } else {
+              std::copy(src, src + length, dst);
             }
           }
+          j += length;
         }
       }
     }
