@@ -95,6 +95,18 @@ void empty_product(std::int64_t m, std::int64_t n, float* c, std::int64_t ldc, b
   }
 }
 
+// MR full rows of a row-major A as one panel: the row loop unrolled (a runtime row count left
+// it a loop over an array of pointers, ~3 cycles a value).
+template <int MR>
+void pack_a_rows(const float* a, std::int64_t lda, std::int64_t k, float* panel) {
+  const float* src[MR];
+  for (int r = 0; r < MR; ++r) src[r] = a + r * lda;
+  for (std::int64_t p = 0; p < k; ++p) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) panel[p * MR + r] = src[r][p];
+  }
+}
+
 // Packs panels [p0, p1) of op(A).
 void pack_a_panels(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda, bool trans_a,
                    float* out, int mr, std::int64_t p0, std::int64_t p1) {
@@ -108,6 +120,10 @@ void pack_a_panels(std::int64_t m, std::int64_t k, const float* a, std::int64_t 
         std::memcpy(dst, a + p * lda + i0, static_cast<std::size_t>(rows) * sizeof(float));
         std::fill(dst + rows, dst + mr, 0.0f);
       }
+    } else if (rows == mr && (mr == 8 || mr == 6 || mr == 4)) {
+      if (mr == 8) pack_a_rows<8>(a + i0 * lda, lda, k, panel);
+      if (mr == 6) pack_a_rows<6>(a + i0 * lda, lda, k, panel);
+      if (mr == 4) pack_a_rows<4>(a + i0 * lda, lda, k, panel);
     } else {
       // A few rows at a time, written in order: sequential stores, `rows` read streams.
       constexpr int kMaxMr = 16;
@@ -130,13 +146,21 @@ void pack_b_panels(std::int64_t k, std::int64_t n, const float* b, std::int64_t 
     const std::int64_t j0 = jp * nr;
     const std::int64_t cols = std::min<std::int64_t>(nr, n - j0);
     if (trans_b) {
-      for (std::int64_t j = 0; j < nr; ++j) {
-        if (j >= cols) {
-          for (std::int64_t p = 0; p < k; ++p) panel[p * nr + j] = 0.0f;
-          continue;
+      // A transpose, in blocks of 16 k steps so the panel rows being written (16 × nr values)
+      // stay in L1 while each of the nr source rows is read 16 values (a cache line) at a time.
+      constexpr std::int64_t kBlock = 16;
+      for (std::int64_t pb = 0; pb < k; pb += kBlock) {
+        const std::int64_t pe = std::min(k, pb + kBlock);
+        for (std::int64_t j = 0; j < nr; ++j) {
+          if (j >= cols) {
+            for (std::int64_t p = pb; p < pe; ++p) panel[p * nr + j] = 0.0f;
+            continue;
+          }
+          const float* src = b + (j0 + j) * ldb;
+          // nr rows read side by side are too many streams for the hardware prefetcher.
+          __builtin_prefetch(src + pb + 4 * kBlock);
+          for (std::int64_t p = pb; p < pe; ++p) panel[p * nr + j] = src[p];
         }
-        const float* src = b + (j0 + j) * ldb;
-        for (std::int64_t p = 0; p < k; ++p) panel[p * nr + j] = src[p];
       }
     } else {
       for (std::int64_t p = 0; p < k; ++p) {
