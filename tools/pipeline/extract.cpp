@@ -1,5 +1,6 @@
 #include "tools/pipeline/extract.h"
 
+#include "tools/pipeline/background_appender.h"
 #include "tools/pipeline/device.h"
 
 #include <algorithm>
@@ -27,6 +28,9 @@ namespace repscope::pipeline {
 namespace {
 
 constexpr const char* kProgressFile = "extract_progress.json";
+// Tap rows waiting to be written at most (ResNet-50's block outputs are ~430 MB per batch of
+// 16): beyond it the forward waits for the writes.
+constexpr std::size_t kMaxQueuedTapBytes = std::size_t{256} << 20;
 
 // Per-image shape after pooling.
 Shape pooled_shape(const TapInfo& t, Pool pool) {
@@ -386,6 +390,8 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
   std::int64_t kill_after = -1;
   if (const char* k = std::getenv("REPSCOPE_TEST_KILL_AFTER_BATCHES")) kill_after = std::atoll(k);
 
+  // Declared after `writers`, so it is gone (its thread joined) before they are.
+  BackgroundAppender appender(kMaxQueuedTapBytes);
   const auto n = static_cast<std::int64_t>(opt.images.files.size());
   const auto images_started = std::chrono::steady_clock::now();
   cli::Progress progress(opt.progress_label, n, opt.quiet);
@@ -399,10 +405,14 @@ ExtractResult run_extraction(const ExtractOptions& opt) {
       const bool kill_now = kill_after >= 0 && record.batches_done == kill_after;
       TapContext ctx(selection, [&](const std::string& name, const Tensor& value) {
         Tensor pooled = pool_batch(to_host(value), opt.pool);
-        writers.at(name).append(opt.dtype == DType::F32 ? pooled : pooled.to(opt.dtype));
-        if (kill_now) std::raise(SIGKILL);  // tests: a kill in the middle of a batch
+        appender.submit(writers.at(name), opt.dtype == DType::F32 ? pooled : pooled.to(opt.dtype));
+        if (kill_now) {  // tests: a kill in the middle of a batch, this tap's rows on disk
+          appender.drain();
+          std::raise(SIGKILL);
+        }
       });
       model.forward(to_compute_device(device, x), ctx);
+      appender.drain();  // the batch is complete on disk before the record says so
     }
     record.batches_done += 1;
     record.rows += x.dim(0);
