@@ -74,7 +74,7 @@ int run_extract(const std::vector<std::string>& argv) {
   const pipeline::ExtractResult r = pipeline::run_extraction(opt);
   if (!opt.quiet) {
     const double rate = static_cast<double>(r.images_this_run) / std::max(r.images_seconds, 1e-9);
-    std::cerr << std::fixed << std::setprecision(2) << "extract: " << r.images_this_run
+    std::cerr << std::fixed << std::setprecision(3) << "extract: " << r.images_this_run
               << " images in " << r.images_seconds << " s (" << std::setprecision(1) << rate
               << " images/s) after " << std::setprecision(2) << r.setup_seconds
               << " s of setup (model, weights and their SHA-256)\n";
