@@ -122,11 +122,15 @@ TEST(Gemm, ParallelIsBitIdenticalToSerialForAnyThreadCount) {
     set_gemm_isa(isa);
     for (auto [m, n, k] :
          {std::array<std::int64_t, 3>{333, 517, 700}, {1000, 40, 300}, {37, 1200, 260}}) {
-      const Product p = make(rng, m, n, k, false, true, false, 11);
-      const std::vector<float> serial = run(p, false);
-      for (int threads : {1, 2, 3}) {
-        set_num_threads(threads);
-        EXPECT_EQ(run(p, true), serial) << gemm_isa_name(isa) << " threads " << threads;
+      // Row blocks >= 2x threads take the per-task A packing path, fewer the up-front one.
+      for (bool ta : {false, true}) {
+        const Product p = make(rng, m, n, k, ta, !ta, ta, 11);
+        const std::vector<float> serial = run(p, false);
+        for (int threads : {1, 2, 3}) {
+          set_num_threads(threads);
+          EXPECT_EQ(run(p, true), serial)
+              << gemm_isa_name(isa) << " threads " << threads << (ta ? " trans_a" : "");
+        }
       }
     }
   }
