@@ -37,6 +37,7 @@ void kernel_avx512(const TileArgs& t) {
   }
   const float* a = t.a;
   const float* b = t.b;
+#pragma GCC unroll 4
   for (std::int64_t p = 0; p < t.kc; ++p) {
     const __m512 b0 = _mm512_loadu_ps(b);
     const __m512 b1 = _mm512_loadu_ps(b + 16);
