@@ -170,8 +170,8 @@ std::string sha256_hex(const std::uint8_t* data, std::size_t size) {
 
 std::string sha256_file(const std::filesystem::path& path) {
   // read() into a reused buffer, not a map: the map was ~7% faster with the file in the page
-  // cache (docs/models.md), but a second full mapping of the weights file (the model's own map
-  // is populated) counted every page twice in the process's peak RSS.
+  // cache, but a second full mapping of the weights file (the model's own map is populated)
+  // counted every page twice in the process's peak RSS.
   return sha256::file_hex_digest(path, sha256::Impl::Auto, sha256::FileAccess::Read);
 }
 
