@@ -86,18 +86,19 @@ void im2col_gather(const ConvGeometry& g, const float* x, std::int64_t group, st
   const std::int64_t tail = cols % nr;
   const std::int32_t* off = offsets.data();
   // With stride 1, neighbouring columns of one output row read neighbouring window values: the
-  // columns form runs (within a panel) copied 8 values at a time. A copy may run up to 7
-  // values past its run, into lanes a later run or the next row of the panel writes anyway,
-  // so the last row of the pack copies exactly; the window has 8 values of slack for it.
+  // columns form runs (within a panel) copied 8 values at a time (with stride 2, runs read
+  // every other value). A stride-1 copy may run up to 7 values past its run, into lanes a later
+  // run or the next row of the panel writes anyway, so the last row of the pack copies
+  // exactly; the window has 8 values of slack for it.
   struct Run {
     std::int64_t dst, src, length;
   };
   thread_local std::vector<Run> runs;
   runs.clear();
-  if (g.stride == 1) {
+  if (g.stride <= 2) {
     for (std::int64_t j = 0; j < cols;) {
       std::int64_t e = j + 1;
-      while (e < cols && e % nr != 0 && off[e] == off[e - 1] + 1) ++e;
+      while (e < cols && e % nr != 0 && off[e] == off[e - 1] + g.stride) ++e;
       runs.push_back({j / nr * panel_stride + j % nr, off[j], e - j});
       j = e;
     }
@@ -106,7 +107,14 @@ void im2col_gather(const ConvGeometry& g, const float* x, std::int64_t group, st
   for (std::int64_t d = d0; d < d1; ++d) {
     const float* base = win + (ic - ic0) * channel_stride + ky * wp + kx;
     float* row = out + (d - d0) * nr;
-    if (g.stride != 1) {
+    if (g.stride == 2) {
+      // Every other window value: a constant stride the compiler vectorises.
+      for (const Run& r : runs) {
+        float* __restrict dst = row + r.dst;
+        const float* src = base + r.src;
+        for (std::int64_t l = 0; l < r.length; ++l) dst[l] = src[2 * l];
+      }
+    } else if (g.stride != 1) {
       for (std::int64_t j0 = 0; j0 < cols; j0 += nr) {
         float* __restrict dst = row + j0 / nr * panel_stride;
         const std::int64_t count = std::min<std::int64_t>(nr, cols - j0);
