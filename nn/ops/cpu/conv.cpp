@@ -53,7 +53,7 @@ void im2col_gather(const ConvGeometry& g, const float* x, std::int64_t group, st
   const std::int64_t channel_stride = window_rows * wp;
   const std::int64_t image_stride = (ic1 - ic0) * channel_stride;
   thread_local std::vector<float> window;
-  thread_local std::vector<std::int32_t> offsets;
+  thread_local std::vector<std::int64_t> offsets;
   window.resize(static_cast<std::size_t>((image1 - image0 + 1) * image_stride + 8));
   offsets.resize(static_cast<std::size_t>(cols));
   const std::int64_t plane_size = g.h * g.w;
@@ -80,11 +80,11 @@ void im2col_gather(const ConvGeometry& g, const float* x, std::int64_t group, st
     const std::int64_t column = col0 + j;
     const std::int64_t image = column / p, pos = column % p;
     const std::int64_t oy = pos / g.ow, ox = pos % g.ow;
-    offsets[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(
-        (image - image0) * image_stride + (oy - oy_from(image)) * g.stride * wp + ox * g.stride);
+    offsets[static_cast<std::size_t>(j)] =
+        (image - image0) * image_stride + (oy - oy_from(image)) * g.stride * wp + ox * g.stride;
   }
   const std::int64_t tail = cols % nr;
-  const std::int32_t* off = offsets.data();
+  const std::int64_t* off = offsets.data();
   // With stride 1, neighbouring columns of one output row read neighbouring window values: the
   // columns form runs (within a panel) copied 8 values at a time (with stride 2, runs read
   // every other value). A stride-1 copy may run up to 7 values past its run, into lanes a later
