@@ -60,7 +60,9 @@ void* host_allocate(std::size_t bytes, std::size_t alignment) {
   if (bytes < kHostCacheMinBytes) {
     const std::size_t padded = (bytes + alignment - 1) / alignment * alignment;
     void* p = std::aligned_alloc(alignment, padded == 0 ? alignment : padded);
-    if (p == nullptr) fail("out of memory allocating ", bytes, " bytes for a tensor");
+    if (p == nullptr)
+      fail("out of memory allocating ", bytes,
+           " bytes of host memory (a tensor or scratch buffer)");
     return p;
   }
   const std::size_t size = block_size(bytes);
@@ -78,7 +80,8 @@ void* host_allocate(std::size_t bytes, std::size_t alignment) {
   // A reused block may be up to 25% larger than its new request, and host_free then records
   // the smaller size: that only wastes the difference, it never hands out too small a block.
   void* p = std::aligned_alloc(kPage, size);
-  if (p == nullptr) fail("out of memory allocating ", bytes, " bytes for a tensor");
+  if (p == nullptr)
+    fail("out of memory allocating ", bytes, " bytes of host memory (a tensor or scratch buffer)");
   return p;
 }
 
