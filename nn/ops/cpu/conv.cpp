@@ -226,8 +226,8 @@ Tensor depthwise(const ConvGeometry& g, const Tensor& x, const Tensor& weight, c
   return out;
 }
 
-// Columns per task: enough to reuse each packed weight panel over many columns, few enough
-// that a k block of the B panels (kc × columns) stays in L2 next to the weights' block.
+// Columns per task, about: enough to reuse each packed weight panel over many columns, few
+// enough that a k block of the B panels (kc × columns) stays in L2 next to the weights' block.
 constexpr std::int64_t kTileColumns = 480;
 
 }  // namespace
@@ -274,10 +274,22 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
     }
   });
 
-  // Column tiles: kTileColumns-wide pieces of the batch's N·OH·OW columns (a multiple of nr, so
-  // only the very last panel can be partial), cut wherever they fall, image boundaries
-  // included.
-  const std::int64_t tile_cols = std::max<std::int64_t>(kTileColumns / panels.nr, 1) * panels.nr;
+  // Column tiles: pieces of the batch's N·OH·OW columns of whole panels (so only the very last
+  // panel can be partial), cut wherever they fall, image boundaries included; about
+  // kTileColumns wide, the width chosen so the tiles share out evenly over the threads (7 tiles
+  // on 2 threads leave one thread idle for a seventh of the layer: ResNet-50's 14×14 stage).
+  const std::int64_t total_panels = (g.n * p + panels.nr - 1) / panels.nr;
+  const std::int64_t threads = std::max(1, num_threads());
+  const std::int64_t base_tiles =
+      (total_panels * panels.nr + kTileColumns - 1) / kTileColumns;  // at kTileColumns wide
+  std::int64_t tile_panels = (total_panels + base_tiles - 1) / base_tiles, best_load = -1;
+  for (std::int64_t t = base_tiles; t <= 2 * base_tiles; ++t) {
+    const std::int64_t per_tile = (total_panels + t - 1) / t;
+    const std::int64_t tiles = (total_panels + per_tile - 1) / per_tile;
+    const std::int64_t load = (tiles + threads - 1) / threads * per_tile;  // the busiest thread
+    if (best_load < 0 || load < best_load) best_load = load, tile_panels = per_tile;
+  }
+  const std::int64_t tile_cols = tile_panels * panels.nr;
   const std::int64_t n_col_tiles = (g.n * p + tile_cols - 1) / tile_cols;
   // Split the rows too when there are too few column tiles to keep every thread busy (each row
   // group gathers its own copy of the columns).
