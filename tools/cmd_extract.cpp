@@ -19,19 +19,22 @@ namespace repscope::cli {
 namespace {
 
 int run_extract(const std::vector<std::string>& argv) {
-  Args args("extract",
-            "repscope extract --model M (--weights W | --random-init SEED) --images DIR|LIST "
-            "--layers SPEC --out DIR [options]",
-            "Runs the model over the images batch by batch and writes, per selected layer, "
-            "DIR/<layer>.npy of\nshape (N_images, ...per-image shape) (or pooled), plus "
-            "DIR/images.txt (the image order) and\nDIR/manifest.json (model, weights sha256, "
-            "preset, layers and shapes, versions, precision).\nImages from a directory are all "
-            "image files below it, sorted by relative path (byte order).\nFiles are streamed: "
-            "memory does not grow with the number of images; each file appears only\nwhen "
-            "complete. An interrupted run (killed, crashed, a bad image) continues from its "
-            "last\ncomplete batch when rerun with the same settings (--no-resume starts over).",
-            "repscope extract --model resnet50 --weights resnet50.safetensors --images floc/ "
-            "--layers paper1 --out acts/");
+  Args args(
+      "extract",
+      "repscope extract --model M (--weights W | --random-init SEED) --images DIR|LIST "
+      "--layers SPEC --out DIR [options]",
+      "Runs the model over the images batch by batch and writes, per selected layer, "
+      "DIR/<layer>.npy of\nshape (N_images, ...per-image shape) (or pooled), plus "
+      "DIR/images.txt (the image order) and\nDIR/manifest.json (model, weights sha256, "
+      "preset, layers and shapes, versions, precision).\nImages from a directory are all "
+      "image files below it, sorted by relative path (byte order).\nFiles are streamed: "
+      "memory does not grow with the number of images; each file appears only\nwhen "
+      "complete. An interrupted run (killed, crashed, a bad image) continues from its "
+      "last\ncomplete batch when rerun with the same settings (--no-resume starts over). At the "
+      "end it says\nhow long the images took (read, forward, written) and the set-up "
+      "before them.",
+      "repscope extract --model resnet50 --weights resnet50.safetensors --images floc/ "
+      "--layers paper1 --out acts/");
   add_model_options(args);
   args.option("images", "DIR|LIST", "image folder (recursive) or a text file of paths")
       .option("layers", "SPEC",
@@ -52,7 +55,7 @@ int run_extract(const std::vector<std::string>& argv) {
               "manifest)",
               "stop")
       .flag("no-resume", "start over even when an interrupted run of the same settings exists")
-      .flag("quiet", "no progress output");
+      .flag("quiet", "no progress output and no closing timing line");
   if (!args.parse(argv)) return 0;
   set_num_threads(static_cast<int>(args.get_int("threads")));
   pipeline::ExtractOptions opt;
