@@ -34,7 +34,7 @@ void add_window_column(float* acc, const float* in, std::int64_t offset, std::in
 // Separable: per output row, the max over its window's input rows (element by element along
 // the row, which vectorises), then over each window's columns. NaN wins every comparison on both
 // passes, so a window with a NaN gives NaN, as in torch. Written without branches: on real
-// activations `v > best` is a coin flip, and mispredicted branches made this pass 20x slower.
+// activations `v > best` is a coin flip; the branchy version was 5% of a ResNet-50 run.
 Tensor max_pool2d(const Tensor& x, int kernel, int stride, int padding) {
   const auto [planes, h, w, oh, ow] = PoolShape(x, kernel, stride, padding);
   Tensor out = Tensor::empty({x.dim(0), x.dim(1), oh, ow});
