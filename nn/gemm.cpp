@@ -237,6 +237,11 @@ void gemm_pack_a(std::int64_t m, std::int64_t k, const float* a, std::int64_t ld
   pack_a_panels(m, k, a, lda, trans_a, out, mr, 0, (m + mr - 1) / mr);
 }
 
+void gemm_pack_a_panels(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda,
+                        bool trans_a, float* out, std::int64_t p0, std::int64_t p1) {
+  pack_a_panels(m, k, a, lda, trans_a, out, active().mr, p0, p1);
+}
+
 void gemm_pack_b(std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb, bool trans_b,
                  float* out) {
   const int nr = active().nr;

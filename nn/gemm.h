@@ -82,6 +82,10 @@ void gemm_pack_a(std::int64_t m, std::int64_t k, const float* a, std::int64_t ld
                  float* out);
 void gemm_pack_b(std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb, bool trans_b,
                  float* out);
+// Only panels [p0, p1) of gemm_pack_a's result (each at its place in `out`), so that callers can
+// pack in parallel.
+void gemm_pack_a_panels(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda,
+                        bool trans_a, float* out, std::int64_t p0, std::int64_t p1);
 
 // C[m×n] (+)= packed A · packed B on one thread. `a` points at the first of the panels covering
 // the m rows (panel stride mr·k) and `b` at the first panel covering the n columns (stride nr·k);

@@ -9,7 +9,9 @@
 
 namespace repscope {
 
-std::string_view device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
+std::string_view device_name(Device d) {
+  return d == Device::CPU ? "cpu" : "cuda";
+}
 
 std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
@@ -56,6 +58,26 @@ Storage::~Storage() {
   if (release_) release_(data_);
 }
 
+std::shared_ptr<const void> Storage::derived(
+    const std::string& key, const std::function<std::shared_ptr<const void>()>& make) const {
+  check(frozen(), "Storage::derived('", key, "'): the storage is not frozen");
+  auto find = [&]() -> std::shared_ptr<const void> {
+    for (const auto& [k, v] : derived_) {
+      if (k == key) return v;
+    }
+    return nullptr;
+  };
+  {
+    std::lock_guard lock(derived_mutex_);
+    if (auto found = find()) return found;
+  }
+  std::shared_ptr<const void> made = make();
+  std::lock_guard lock(derived_mutex_);
+  if (auto found = find()) return found;
+  derived_.emplace_back(key, made);
+  return made;
+}
+
 Tensor Tensor::empty(Shape shape, DType dtype) {
   const std::int64_t n = shape_numel(shape);
   Tensor t;
@@ -85,7 +107,8 @@ Tensor Tensor::from_vector(Shape shape, std::span<const float> values) {
   return t;
 }
 
-Tensor Tensor::view_of(std::shared_ptr<Storage> storage, std::size_t offset, Shape shape, DType dtype) {
+Tensor Tensor::view_of(std::shared_ptr<Storage> storage, std::size_t offset, Shape shape,
+                       DType dtype) {
   check(storage != nullptr, "view_of: null storage");
   const auto bytes = static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype);
   check(offset <= storage->bytes() && bytes <= storage->bytes() - offset, "view_of: ", bytes,
@@ -106,7 +129,9 @@ std::int64_t Tensor::dim(int i) const {
   return shape_[static_cast<std::size_t>(k)];
 }
 
-Device Tensor::device() const { return storage_ ? storage_->device() : Device::CPU; }
+Device Tensor::device() const {
+  return storage_ ? storage_->device() : Device::CPU;
+}
 
 void* Tensor::raw_data() const {
   check(storage_ != nullptr, "access to an undefined tensor");
@@ -167,7 +192,8 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return *this;
-  check(device() == Device::CPU, "dtype conversion of a ", device_name(device()), " tensor on the CPU path");
+  check(device() == Device::CPU, "dtype conversion of a ", device_name(device()),
+        " tensor on the CPU path");
   Tensor t = empty(shape_, dtype);
   convert_elements(raw_data(), dtype_, t.raw_data(), dtype, static_cast<std::size_t>(numel()));
   return t;
@@ -177,7 +203,8 @@ void Tensor::copy_from(const Tensor& src) {
   REPSCOPE_CHECK(src.numel() == numel(), "copy_from: ", shape_str(src.shape_), " into ",
                  shape_str(shape_));
   check(src.device() == Device::CPU && device() == Device::CPU, "copy_from: CPU tensors only");
-  convert_elements(src.raw_data(), src.dtype_, raw_data(), dtype_, static_cast<std::size_t>(numel()));
+  convert_elements(src.raw_data(), src.dtype_, raw_data(), dtype_,
+                   static_cast<std::size_t>(numel()));
 }
 
 void Tensor::fill(float value) {
@@ -188,12 +215,14 @@ void Tensor::fill(float value) {
 
 void Tensor::expect_shape(const Shape& expected, std::string_view what) const {
   bool ok = expected.size() == shape_.size();
-  for (std::size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] == -1 || expected[i] == shape_[i];
+  for (std::size_t i = 0; ok && i < expected.size(); ++i)
+    ok = expected[i] == -1 || expected[i] == shape_[i];
   REPSCOPE_CHECK(ok, what, ": expected shape ", shape_str(expected), ", got ", shape_str(shape_));
 }
 
 void Tensor::expect_dtype(DType expected, std::string_view what) const {
-  check(dtype_ == expected, what, ": expected dtype ", dtype_name(expected), ", got ", dtype_name(dtype_));
+  check(dtype_ == expected, what, ": expected dtype ", dtype_name(expected), ", got ",
+        dtype_name(dtype_));
 }
 
 }  // namespace repscope

@@ -6,11 +6,13 @@
 // views that would need strides are not offered, so kernels can assume dense row-major data.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,13 +51,30 @@ class Storage {
   std::size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
 
+  // Declares the values final, so kernels may keep work derived from them (a GEMM operand packed
+  // for the kernel in use) with the storage and reuse it until the storage is freed. Nothing
+  // can detect a later write, which would leave that work stale: freeze only storage its owner
+  // keeps out of everyone else's reach (a layer's private, derived weights: ConvBn's folded
+  // convolution), never tensors users hold.
+  void freeze() { frozen_.store(true, std::memory_order_release); }
+  bool frozen() const { return frozen_.load(std::memory_order_acquire); }
+  // The derived value stored under `key`, made by `make` the first time it is asked for. The
+  // maker runs without a lock held (it may run parallel work): callers racing on a first use
+  // may each make it, and all get the one kept first. Throws Error unless the storage is frozen.
+  std::shared_ptr<const void> derived(
+      const std::string& key, const std::function<std::shared_ptr<const void>()>& make) const;
+
  private:
-  Storage(void* data, std::size_t bytes, Device device) : data_(data), bytes_(bytes), device_(device) {}
+  Storage(void* data, std::size_t bytes, Device device)
+      : data_(data), bytes_(bytes), device_(device) {}
   void* data_;
   std::size_t bytes_;
   Device device_;
   std::function<void(void*)> release_;
   std::shared_ptr<const void> keep_alive_;
+  std::atomic<bool> frozen_{false};
+  mutable std::mutex derived_mutex_;
+  mutable std::vector<std::pair<std::string, std::shared_ptr<const void>>> derived_;
 };
 
 class Tensor {
@@ -69,7 +88,8 @@ class Tensor {
   // Copies `values` (count must equal the shape's element count).
   static Tensor from_vector(Shape shape, std::span<const float> values);
   // A tensor over existing storage starting at byte `offset`; checks the bytes fit.
-  static Tensor view_of(std::shared_ptr<Storage> storage, std::size_t offset, Shape shape, DType dtype);
+  static Tensor view_of(std::shared_ptr<Storage> storage, std::size_t offset, Shape shape,
+                        DType dtype);
 
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }
@@ -118,15 +138,42 @@ class Tensor {
 
 template <typename T>
 constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::F32; }
-template <> constexpr DType dtype_of<double>() { return DType::F64; }
-template <> constexpr DType dtype_of<std::int64_t>() { return DType::I64; }
-template <> constexpr DType dtype_of<std::int32_t>() { return DType::I32; }
-template <> constexpr DType dtype_of<std::int16_t>() { return DType::I16; }
-template <> constexpr DType dtype_of<std::int8_t>() { return DType::I8; }
-template <> constexpr DType dtype_of<std::uint8_t>() { return DType::U8; }
-template <> constexpr DType dtype_of<std::uint16_t>() { return DType::F16; }  // raw f16/bf16 bits
-template <> constexpr DType dtype_of<bool>() { return DType::Bool; }
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::F32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::F64;
+}
+template <>
+constexpr DType dtype_of<std::int64_t>() {
+  return DType::I64;
+}
+template <>
+constexpr DType dtype_of<std::int32_t>() {
+  return DType::I32;
+}
+template <>
+constexpr DType dtype_of<std::int16_t>() {
+  return DType::I16;
+}
+template <>
+constexpr DType dtype_of<std::int8_t>() {
+  return DType::I8;
+}
+template <>
+constexpr DType dtype_of<std::uint8_t>() {
+  return DType::U8;
+}
+template <>
+constexpr DType dtype_of<std::uint16_t>() {
+  return DType::F16;
+}  // raw f16/bf16 bits
+template <>
+constexpr DType dtype_of<bool>() {
+  return DType::Bool;
+}
 
 void throw_dtype_mismatch(DType have, DType want);
 

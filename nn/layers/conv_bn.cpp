@@ -106,6 +106,8 @@ void ConvBn::prepare() {
     if (!t.defined() || t.dtype() != DType::F32) return;
   }
   folded_ = fold_batch_norm(conv, bn);
+  // Nothing outside this layer can reach the folded weights, so kernels may keep them packed.
+  folded_.weight.storage()->freeze();
   for (std::size_t i = 0; i < src.size(); ++i) {
     source_storage_[i] = src[i]->storage();
     source_offset_[i] = src[i]->offset();

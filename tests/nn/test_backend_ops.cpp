@@ -308,6 +308,29 @@ TEST(BackendOps, EveryBackendMatchesReference) {
   EXPECT_GT(compared, 0);
 }
 
+// Frozen weights (a folded ConvBn's) are packed once and kept: the first call packs, later
+// calls reuse the pack; both must give the bits of weights packed per call, under every kernel.
+TEST(BackendOps, CpuConvWithFrozenWeightsMatchesPerCallPacking) {
+  ScopedGemmIsa restore;
+  int compared = 0;
+  for (const Case& c : all_cases()) {
+    if (c.op != OpId::Conv2d || !has_kernel(c.op, Backend::Cpu)) continue;
+    Case frozen = c;
+    frozen.inputs[1] = c.inputs[1].clone();
+    frozen.inputs[1].storage()->freeze();
+    for (GemmIsa isa : gemm_available_isas()) {
+      set_gemm_isa(isa);
+      const Tensor per_call = run_on(c, Backend::Cpu);
+      for (int call = 0; call < 2; ++call) {
+        EXPECT_TRUE(bit_identical(per_call, run_on(frozen, Backend::Cpu)))
+            << c.name << " (gemm " << gemm_isa_name(isa) << ", call " << call << ")";
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 0);
+}
+
 TEST(BackendOps, CpuBackendIsBitIdenticalAcrossThreadCounts) {
   const int before = num_threads();
   for (const Case& c : all_cases()) {

@@ -93,3 +93,32 @@ TEST(Tensor, WrappedStorageKeepsOwnerAlive) {
   t = Tensor();
   EXPECT_TRUE(weak.expired());
 }
+
+TEST(Storage, DerivedValuesNeedFrozenStorageAndAreMadeOnce) {
+  Tensor t = Tensor::full({4}, 1.0f);
+  auto make_count = std::make_shared<int>(0);
+  auto make = [&] {
+    ++*make_count;
+    return std::shared_ptr<const void>(std::make_shared<int>(42));
+  };
+  EXPECT_FALSE(t.storage()->frozen());
+  EXPECT_THROW(t.storage()->derived("k", make), Error) << "only frozen storage keeps derived work";
+  t.storage()->freeze();
+  EXPECT_TRUE(t.storage()->frozen());
+  auto first = t.storage()->derived("k", make);
+  auto again = t.storage()->derived("k", make);
+  EXPECT_EQ(first.get(), again.get());
+  EXPECT_EQ(*static_cast<const int*>(first.get()), 42);
+  EXPECT_EQ(*make_count, 1);
+  t.storage()->derived("other", make);
+  EXPECT_EQ(*make_count, 2) << "each key is its own value";
+  // The derived value lives as long as the storage (a view keeps both).
+  std::weak_ptr<const void> weak = first;
+  first.reset();
+  again.reset();
+  Tensor view = t.reshape({2, 2});
+  t = Tensor{};
+  EXPECT_FALSE(weak.expired());
+  view = Tensor{};
+  EXPECT_TRUE(weak.expired());
+}

@@ -1,15 +1,18 @@
 // conv2d as im2col + GEMM on packed panels (nn/gemm.h). The weights are the GEMM's A operand,
-// packed once per call (per group); the columns of B are the N·OH·OW output positions of the
-// whole batch, which each task gathers straight into packed B panels (im2col and packing in one
-// pass) for a tile of columns, then multiplies by every row panel of the weights. The bias is
-// added in the GEMM's epilogue. Tiles are pieces of one image's output positions when a feature
-// map is large, else runs of whole images (their results are scattered into [N, O, P]
-// afterwards). How columns and rows are split never changes an output element's arithmetic
-// (see nn/gemm.h), so results do not depend on the thread count.
+// packed per call (per group), or once when frozen (packed_weights below); the columns of B are the
+// N·OH·OW output positions of the whole batch, which each task gathers straight into packed B
+// panels (im2col and packing in one pass) for a tile of columns, then multiplies by every row panel
+// of the weights. The bias is added in the GEMM's epilogue. Tiles are pieces of one image's output
+// positions when a feature map is large, else runs of whole images (their results are scattered
+// into [N, O, P] afterwards). How columns and rows are split never changes an output element's
+// arithmetic (see nn/gemm.h), so results do not depend on the thread count.
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "nn/error.h"
 #include "nn/gemm.h"
 #include "nn/ops/cpu/cpu.h"
 #include "nn/ops/kernel_util.h"
@@ -226,6 +229,44 @@ Tensor depthwise(const ConvGeometry& g, const Tensor& x, const Tensor& weight, c
   return out;
 }
 
+// Every group's weights [og, depth] as A panels of the active GEMM kernel.
+struct PackedWeights {
+  GemmBuffer buffer;
+  const float* data = nullptr;
+};
+
+std::shared_ptr<const PackedWeights> pack_weights(const ConvGeometry& g, const Tensor& weight,
+                                                  std::int64_t groups) {
+  const GemmPanels panels = gemm_panels();
+  const std::int64_t depth = g.depth();
+  const std::int64_t a_floats = panels.a_floats(g.og, depth);
+  const std::int64_t a_panels = (g.og + panels.mr - 1) / panels.mr;
+  auto packed = std::make_shared<PackedWeights>();
+  float* out = packed->buffer.get(a_floats * groups);
+  packed->data = out;
+  const float* wp = weight.data<float>();
+  parallel_for(0, groups * a_panels, 1, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const std::int64_t gr = t / a_panels, ip = t % a_panels;
+      gemm_pack_a_panels(g.og, depth, wp + gr * g.og * depth, depth, false, out + gr * a_floats, ip,
+                         ip + 1);
+    }
+  });
+  return packed;
+}
+
+// The packed weights: made once and kept with the weights when their storage is frozen (a
+// folded ConvBn's private weights, nn/tensor.h), else made for this call. Keyed by the kernel,
+// which tests may switch between calls.
+std::shared_ptr<const PackedWeights> packed_weights(const ConvGeometry& g, const Tensor& weight,
+                                                    std::int64_t groups) {
+  if (!weight.storage()->frozen()) return pack_weights(g, weight, groups);
+  const std::string key = str("conv2d.weights/", gemm_isa_name(gemm_isa()), "/", weight.offset(),
+                              "/", shape_str(weight.shape()), "/", groups);
+  return std::static_pointer_cast<const PackedWeights>(weight.storage()->derived(
+      key, [&] { return std::shared_ptr<const void>(pack_weights(g, weight, groups)); }));
+}
+
 // Columns per task, about: enough to reuse each packed weight panel over many columns, few
 // enough that a k block of the B panels (kc × columns) stays in L2 next to the weights' block.
 constexpr std::int64_t kTileColumns = 480;
@@ -262,17 +303,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   const std::int64_t p = g.positions();
   const std::int64_t depth = g.depth();
 
-  // Pack every group's weights [og, depth] as A panels.
   const std::int64_t a_floats = panels.a_floats(g.og, depth);
-  GemmBuffer a_buffer;
-  float* a_packed = a_buffer.get(a_floats * groups);
-  const float* wp = weight.data<float>();
   const std::int64_t a_panels = (g.og + panels.mr - 1) / panels.mr;
-  parallel_for(0, groups, 1, [&](std::int64_t g0, std::int64_t g1) {
-    for (std::int64_t gr = g0; gr < g1; ++gr) {
-      gemm_pack_a(g.og, depth, wp + gr * g.og * depth, depth, false, a_packed + gr * a_floats);
-    }
-  });
+  const std::shared_ptr<const PackedWeights> packed = packed_weights(g, weight, groups);
+  const float* a_packed = packed->data;
 
   // Column tiles: pieces of the batch's N·OH·OW columns of whole panels (so only the very last
   // panel can be partial), cut wherever they fall, image boundaries included; about
