@@ -291,6 +291,10 @@ void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const flo
           t.c = c + ip * mr * ldc + jp * nr;
           t.rows = static_cast<int>(std::min(mr, m - ip * mr));
           t.row0 = row0 + ip * mr;
+          // B panel jp is first read with the block's first A panel, the A panels with the
+          // first B panel: those calls fetch the next ones.
+          t.next_b = ip == ib && jp + 1 < b_panels ? t.b + b_stride : nullptr;
+          t.next_a = jp == 0 && ip + 1 < ie ? t.a + a_stride : nullptr;
           kernel.kernel(t);
         }
       }

@@ -28,6 +28,21 @@ inline __mmask16 lane_mask(int lanes) {
                      : static_cast<__mmask16>((1u << (lanes < 0 ? 0 : lanes)) - 1u);
 }
 
+// One k step: three vectors of B times eight broadcasts of A.
+inline void step(const float* a, const float* b, __m512 (&acc)[kMr][kVecs]) {
+  const __m512 b0 = _mm512_loadu_ps(b);
+  const __m512 b1 = _mm512_loadu_ps(b + 16);
+  const __m512 b2 = _mm512_loadu_ps(b + 32);
+  _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr), _MM_HINT_T0);
+#pragma GCC unroll 8
+  for (int r = 0; r < kMr; ++r) {
+    const __m512 ar = _mm512_set1_ps(a[r]);
+    acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+    acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+    acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
+  }
+}
+
 void kernel_avx512(const TileArgs& t) {
   __m512 acc[kMr][kVecs];
 #pragma GCC unroll 8
@@ -37,21 +52,36 @@ void kernel_avx512(const TileArgs& t) {
   }
   const float* a = t.a;
   const float* b = t.b;
-#pragma GCC unroll 4
-  for (std::int64_t p = 0; p < t.kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-    const __m512 b2 = _mm512_loadu_ps(b + 32);
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr), _MM_HINT_T0);
-#pragma GCC unroll 8
-    for (int r = 0; r < kMr; ++r) {
-      const __m512 ar = _mm512_set1_ps(a[r]);
-      acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
-      acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
+  if (t.next_b || t.next_a) {
+    // The next B panel's 3 lines of this step into L2, the next A panel's line (two steps of
+    // it) into L1; a null pointer prefetches nothing when advanced by zero.
+    const char* nb = reinterpret_cast<const char*>(t.next_b ? t.next_b : t.b);
+    const char* na = reinterpret_cast<const char*>(t.next_a ? t.next_a : t.a);
+    const std::int64_t b_step = t.next_b ? kNr * 4 : 0, a_step = t.next_a ? 2 * kMr * 4 : 0;
+    std::int64_t p = 0;
+    for (; p + 2 <= t.kc; p += 2) {
+      _mm_prefetch(nb, _MM_HINT_T1);
+      _mm_prefetch(nb + 64, _MM_HINT_T1);
+      _mm_prefetch(nb + 128, _MM_HINT_T1);
+      _mm_prefetch(nb + b_step, _MM_HINT_T1);
+      _mm_prefetch(nb + b_step + 64, _MM_HINT_T1);
+      _mm_prefetch(nb + b_step + 128, _MM_HINT_T1);
+      _mm_prefetch(na, _MM_HINT_T0);
+      nb += 2 * b_step;
+      na += a_step;
+      step(a, b, acc);
+      step(a + kMr, b + kNr, acc);
+      a += 2 * kMr;
+      b += 2 * kNr;
     }
-    a += kMr;
-    b += kNr;
+    if (p < t.kc) step(a, b, acc);
+  } else {
+#pragma GCC unroll 4
+    for (std::int64_t p = 0; p < t.kc; ++p) {
+      step(a, b, acc);
+      a += kMr;
+      b += kNr;
+    }
   }
 
   const GemmEpilogue* e = t.epilogue;
