@@ -260,10 +260,14 @@ void gemm_packed(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                     col0);
 }
 
-void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
-                       std::int64_t a_stride, const float* b, std::int64_t b_stride, float* c,
-                       std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
-                       std::int64_t row0, std::int64_t col0) {
+namespace {
+
+// The blocked loops of gemm_packed_slice over B panels `b_stride` floats apart whose k steps are
+// `b_step` floats apart (packed panels: nr·K and nr; B read in place: nr and its row pitch).
+void multiply_panels(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                     std::int64_t a_stride, const float* b, std::int64_t b_stride,
+                     std::int64_t b_step, float* c, std::int64_t ldc, bool accumulate,
+                     const GemmEpilogue& epilogue, std::int64_t row0, std::int64_t col0) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     empty_product(m, n, c, ldc, accumulate, epilogue, row0, col0);
@@ -276,6 +280,7 @@ void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const flo
   const GemmEpilogue* last_epilogue = has_effect(epilogue) ? &epilogue : nullptr;
   TileArgs t{};
   t.ldc = ldc;
+  t.b_step = b_step;
   for (std::int64_t pc = 0; pc < k; pc += kKc) {
     t.kc = std::min(kKc, k - pc);
     t.accumulate = accumulate || pc > 0;
@@ -283,7 +288,7 @@ void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const flo
     for (std::int64_t ib = 0; ib < a_panels; ib += block_panels) {
       const std::int64_t ie = std::min(a_panels, ib + block_panels);
       for (std::int64_t jp = 0; jp < b_panels; ++jp) {
-        t.b = b + jp * b_stride + pc * nr;
+        t.b = b + jp * b_stride + pc * b_step;
         t.cols = static_cast<int>(std::min(nr, n - jp * nr));
         t.col0 = col0 + jp * nr;
         for (std::int64_t ip = ib; ip < ie; ++ip) {
@@ -300,6 +305,26 @@ void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const flo
       }
     }
   }
+}
+
+}  // namespace
+
+void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                       std::int64_t a_stride, const float* b, std::int64_t b_stride, float* c,
+                       std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
+                       std::int64_t row0, std::int64_t col0) {
+  multiply_panels(m, n, k, a, a_stride, b, b_stride, active().nr, c, ldc, accumulate, epilogue,
+                  row0, col0);
+}
+
+void gemm_packed_a_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                         std::int64_t a_stride, const float* b, std::int64_t ldb, float* c,
+                         std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
+                         std::int64_t row0, std::int64_t col0) {
+  const std::int64_t nr = active().nr;
+  check(n % nr == 0, "gemm_packed_a_slice: n = ", n, " is not a multiple of the kernel's ", nr,
+        " columns");
+  multiply_panels(m, n, k, a, a_stride, b, nr, ldb, c, ldc, accumulate, epilogue, row0, col0);
 }
 
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,

@@ -103,6 +103,15 @@ void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const flo
                        std::int64_t a_stride, const float* b, std::int64_t b_stride, float* c,
                        std::int64_t ldc, bool accumulate = false, const GemmEpilogue& epilogue = {},
                        std::int64_t row0 = 0, std::int64_t col0 = 0);
+// gemm_packed_slice with op(B) read in place instead of packed: `b` is a k×n row-major block
+// with row pitch ldb, and n must be a multiple of gemm_panels().nr (the panels need no zero
+// padding). For a B that is already laid out that way (a 1×1 convolution's input rows), this
+// saves writing and re-reading a packed copy; the result has gemm_packed_slice's bits.
+void gemm_packed_a_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                         std::int64_t a_stride, const float* b, std::int64_t ldb, float* c,
+                         std::int64_t ldc, bool accumulate = false,
+                         const GemmEpilogue& epilogue = {}, std::int64_t row0 = 0,
+                         std::int64_t col0 = 0);
 // The k block every product is accumulated in.
 std::int64_t gemm_k_block();
 

@@ -13,11 +13,12 @@ namespace repscope::gemm_detail {
 // One call's view of a C tile: `rows` ≤ MR and `cols` ≤ NR of it are real (edge tiles are
 // computed in full from zero-padded panels and stored partially).
 struct TileArgs {
-  std::int64_t kc;   // k steps in this block
-  const float* a;    // MR values per k step
-  const float* b;    // NR values per k step
-  float* c;          // top-left of the C tile
-  std::int64_t ldc;  // C row pitch
+  std::int64_t kc;      // k steps in this block
+  const float* a;       // MR values per k step
+  const float* b;       // NR values per k step, b_step floats apart
+  std::int64_t b_step;  // NR for a packed panel; B's row pitch when it is read in place
+  float* c;             // top-left of the C tile
+  std::int64_t ldc;     // C row pitch
   int rows, cols;
   bool accumulate;  // C += A·B (an earlier k block or the caller's accumulate) rather than C =
   // Applied after the last k block only (null when this is not the last block).
@@ -26,7 +27,8 @@ struct TileArgs {
   // Panels the driver is about to read for the first time (null when none or already cached),
   // for the kernel to pull in while it computes, since neither the hardware prefetcher nor a
   // short look-ahead hides a miss to L3 or memory. `next_b` is the B panel after this one (its
-  // `kc` steps at the same k, into L2), `next_a` the A panel after this one (into L1). A hint
+  // `kc` steps at the same k, b_step apart, into L2), `next_a` the A panel after this one (into
+  // L1). A hint
   // only: the AVX-512 kernel uses it (ViT-B/16's GEMMs 2–5% faster in interleaved runs); the
   // AVX2 kernel showed no clear gain and ignores it, as does the portable one.
   const float* next_b = nullptr;

@@ -34,7 +34,7 @@ void kernel_avx2(const TileArgs& t) {
       acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
     }
     a += kMr;
-    b += kNr;
+    b += t.b_step;
   }
 
   const GemmEpilogue* e = t.epilogue;

@@ -29,11 +29,11 @@ inline __mmask16 lane_mask(int lanes) {
 }
 
 // One k step: three vectors of B times eight broadcasts of A.
-inline void step(const float* a, const float* b, __m512 (&acc)[kMr][kVecs]) {
+inline void step(const float* a, const float* b, std::int64_t b_step, __m512 (&acc)[kMr][kVecs]) {
   const __m512 b0 = _mm512_loadu_ps(b);
   const __m512 b1 = _mm512_loadu_ps(b + 16);
   const __m512 b2 = _mm512_loadu_ps(b + 32);
-  _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(b + 8 * b_step), _MM_HINT_T0);
 #pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r) {
     const __m512 ar = _mm512_set1_ps(a[r]);
@@ -52,35 +52,39 @@ void kernel_avx512(const TileArgs& t) {
   }
   const float* a = t.a;
   const float* b = t.b;
+  const std::int64_t bs = t.b_step;
   if (t.next_b || t.next_a) {
-    // The next B panel's 3 lines of this step into L2, the next A panel's line (two steps of
-    // it) into L1; a null pointer prefetches nothing when advanced by zero.
+    // The next B panel's lines of this step into L2 (four: read in place, its 192 bytes need
+    // not be line-aligned), the next A panel's line (two steps of it) into L1; a null pointer
+    // prefetches the current panel, advanced by zero.
     const char* nb = reinterpret_cast<const char*>(t.next_b ? t.next_b : t.b);
     const char* na = reinterpret_cast<const char*>(t.next_a ? t.next_a : t.a);
-    const std::int64_t b_step = t.next_b ? kNr * 4 : 0, a_step = t.next_a ? 2 * kMr * 4 : 0;
+    const std::int64_t nb_step = t.next_b ? bs * 4 : 0, na_step = t.next_a ? 2 * kMr * 4 : 0;
     std::int64_t p = 0;
     for (; p + 2 <= t.kc; p += 2) {
       _mm_prefetch(nb, _MM_HINT_T1);
       _mm_prefetch(nb + 64, _MM_HINT_T1);
       _mm_prefetch(nb + 128, _MM_HINT_T1);
-      _mm_prefetch(nb + b_step, _MM_HINT_T1);
-      _mm_prefetch(nb + b_step + 64, _MM_HINT_T1);
-      _mm_prefetch(nb + b_step + 128, _MM_HINT_T1);
+      _mm_prefetch(nb + 191, _MM_HINT_T1);
+      _mm_prefetch(nb + nb_step, _MM_HINT_T1);
+      _mm_prefetch(nb + nb_step + 64, _MM_HINT_T1);
+      _mm_prefetch(nb + nb_step + 128, _MM_HINT_T1);
+      _mm_prefetch(nb + nb_step + 191, _MM_HINT_T1);
       _mm_prefetch(na, _MM_HINT_T0);
-      nb += 2 * b_step;
-      na += a_step;
-      step(a, b, acc);
-      step(a + kMr, b + kNr, acc);
+      nb += 2 * nb_step;
+      na += na_step;
+      step(a, b, bs, acc);
+      step(a + kMr, b + bs, bs, acc);
       a += 2 * kMr;
-      b += 2 * kNr;
+      b += 2 * bs;
     }
-    if (p < t.kc) step(a, b, acc);
+    if (p < t.kc) step(a, b, bs, acc);
   } else {
 #pragma GCC unroll 4
     for (std::int64_t p = 0; p < t.kc; ++p) {
-      step(a, b, acc);
+      step(a, b, bs, acc);
       a += kMr;
-      b += kNr;
+      b += bs;
     }
   }
 

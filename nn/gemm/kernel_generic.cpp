@@ -12,7 +12,7 @@ void kernel_generic(const TileArgs& t) {
   float acc[kMr][kNr] = {};
   for (std::int64_t p = 0; p < t.kc; ++p) {
     const float* a = t.a + p * kMr;
-    const float* b = t.b + p * kNr;
+    const float* b = t.b + p * t.b_step;
     for (int r = 0; r < kMr; ++r) {
       for (int j = 0; j < kNr; ++j) acc[r][j] += a[r] * b[j];
     }

@@ -155,6 +155,10 @@ std::vector<Case> all_cases() {
   add_conv(cases, rng, 5, 16, 14, 14, 12, 3, 1, 1, 1, true, true);
   add_conv(cases, rng, 5, 16, 14, 14, 12, 1, 1, 0, 1, false, true);
   add_conv(cases, rng, 3, 64, 15, 15, 200, 3, 1, 1, 1, false, true);
+  // 1x1 stride-1 tiles of whole panels inside one image read the input in place (beside tiles
+  // across images that are gathered), also with the rows split (the shared gather skips them).
+  add_conv(cases, rng, 2, 40, 24, 24, 20, 1, 1, 0, 1, true, true);
+  add_conv(cases, rng, 1, 48, 24, 24, 200, 1, 1, 0, 1, false, true);
 
   for (Shape shape : {Shape{1, 3, 5, 7}, Shape{2, 16, 9, 9}, Shape{3, 4, 1, 1}, Shape{2, 5, 3}}) {
     const std::int64_t c = shape[1];

@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "nn/error.h"
 #include "nn/gemm.h"
 #include "nn/parallel.h"
 
@@ -157,6 +158,36 @@ TEST(Gemm, PackedSubProductsEqualTheWholeProduct) {
     }
   }
   EXPECT_EQ(c, whole);
+}
+
+// B read in place (a 1x1 convolution's input rows) gives the bits of B packed first, under
+// every kernel; a width that is not whole panels is refused.
+TEST(Gemm, InPlaceBEqualsPackedB) {
+  ScopedGemmIsa restore;
+  std::mt19937 rng(4);
+  for (GemmIsa isa : gemm_available_isas()) {
+    set_gemm_isa(isa);
+    const GemmPanels panels = gemm_panels();
+    const std::int64_t m = 37, n = 3 * panels.nr, k = 530, ldb = n + 13;
+    Product p = make(rng, m, n, k, false, false, false, 15);
+    std::vector<float> b(static_cast<std::size_t>(k * ldb));
+    for (std::int64_t q = 0; q < k; ++q) {
+      std::copy(p.b.begin() + q * p.ldb, p.b.begin() + q * p.ldb + n, b.begin() + q * ldb);
+    }
+    std::vector<float> ap(static_cast<std::size_t>(panels.a_floats(m, k)));
+    std::vector<float> bp(static_cast<std::size_t>(panels.b_floats(k, n)));
+    gemm_pack_a(m, k, p.a.data(), p.lda, false, ap.data());
+    gemm_pack_b(k, n, p.b.data(), p.ldb, false, bp.data());
+    std::vector<float> packed = p.c, in_place = p.c;
+    gemm_packed_slice(m, n, k, ap.data(), panels.mr * k, bp.data(), panels.nr * k, packed.data(),
+                      p.ldc, true, p.epilogue);
+    gemm_packed_a_slice(m, n, k, ap.data(), panels.mr * k, b.data(), ldb, in_place.data(), p.ldc,
+                        true, p.epilogue);
+    EXPECT_EQ(in_place, packed) << gemm_isa_name(isa);
+    EXPECT_THROW(gemm_packed_a_slice(m, n - 1, k, ap.data(), panels.mr * k, b.data(), ldb,
+                                     in_place.data(), p.ldc),
+                 Error);
+  }
 }
 
 TEST(Gemm, EmptyDepthGivesZeroOrKeepsCThenTheEpilogue) {

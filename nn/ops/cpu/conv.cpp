@@ -340,6 +340,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
     col0 = ct * tile_cols;
     cols = std::min(tile_cols, g.n * p - col0);
   };
+  // A 1×1 stride-1 conv's B is the input itself (channel rows of contiguous positions): a tile
+  // of whole panels inside one image is read in place (gemm_packed_a_slice) instead of copied
+  // into packed panels.
+  const bool pointwise = g.kh == 1 && g.kw == 1 && g.stride == 1 && g.padding == 0;
+  auto in_place = [&](std::int64_t col0, std::int64_t cols) {
+    return pointwise && cols % panels.nr == 0 && cols <= p - col0 % p;
+  };
   // With the rows split, gather every column tile once up front (they are few and small), in
   // pieces of rows so that every thread helps even when there is a single tile.
   const std::int64_t tile_floats = panels.b_floats(depth, tile_cols);
@@ -355,6 +362,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
         const std::int64_t d1 = std::min(depth, d0 + kGatherRows);
         std::int64_t col0 = 0, cols = 0;
         column_tile(c % n_col_tiles, col0, cols);
+        if (in_place(col0, cols)) continue;
         im2col_panels(g, xp, c / n_col_tiles, col0, cols, panels.nr, d0, d1, panels.nr * depth,
                       shared_b + c * tile_floats + d0 * panels.nr);
       }
@@ -390,7 +398,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       // [rows, cols] tile scattered image by image afterwards.
       float* c = one_image ? yp + (image * g.o + oc0) * p + pos : tile_buffer.get(rows * cols);
       const std::int64_t ldc = one_image ? p : cols;
-      if (shared_b) {
+      if (in_place(col0, cols)) {
+        gemm_packed_a_slice(rows, cols, depth, a_rows, a_stride,
+                            xp + (image * g.c + group * g.cg) * p + pos, p, c, ldc, false, epilogue,
+                            r0, 0);
+      } else if (shared_b) {
         gemm_packed_slice(rows, cols, depth, a_rows, a_stride,
                           shared_b + (group * n_col_tiles + ct) * tile_floats, panels.nr * depth, c,
                           ldc, false, epilogue, r0, 0);
