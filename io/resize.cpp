@@ -10,6 +10,11 @@
 #include <numbers>
 #include <vector>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define REPSCOPE_RESIZE_AVX2 1
+#include <immintrin.h>
+#endif
+
 #include "nn/error.h"
 #include "nn/parallel.h"
 
@@ -154,8 +159,134 @@ void horizontal_row(const std::uint8_t* in, std::uint8_t* o, int width, int chan
   }
 }
 
+// ---- The horizontal pass with AVX2 (1- and 3-channel images) ------------------------------
+//
+// The sums are integer, so adding the same products in another order gives the same bits as
+// horizontal_row (and Pillow). Eight taps per step: their bytes widened to int32 lanes and
+// multiplied by coefficients laid out to match, the taps beyond a pixel's count weighted 0.
+// An RGB step covers 24 bytes (8 taps x 3 channels) in three vectors; byte j of a step is
+// channel j % 3, so the lanes are summed per channel at the end. A step may read up to 23
+// bytes past a pixel's last tap: pixels where that would leave the image buffer take the
+// plain loop.
+
+bool& simd_enabled() {
+#if defined(REPSCOPE_RESIZE_AVX2)
+  static bool enabled = __builtin_cpu_supports("avx2");
+#else
+  static bool enabled = false;
+#endif
+  return enabled;
+}
+
+// Coefficients in the order the AVX2 steps read them: per output pixel, `steps` groups of
+// 8 * channels values (coefficient of tap 8g + j / channels at position j), zero past count.
+struct SimdCoefficients {
+  int steps = 0;
+  std::vector<std::int32_t> values;
+};
+
+SimdCoefficients simd_coefficients(const Coefficients& c, int channels) {
+  SimdCoefficients s;
+  s.steps = (c.ksize + 7) / 8;
+  const std::size_t per_pixel = static_cast<std::size_t>(s.steps) * 8 * channels;
+  s.values.assign(c.first.size() * per_pixel, 0);
+  for (std::size_t xx = 0; xx < c.first.size(); ++xx) {
+    const std::int32_t* k = c.weights.data() + xx * static_cast<std::size_t>(c.ksize);
+    std::int32_t* out = s.values.data() + xx * per_pixel;
+    for (int x = 0; x < c.count[xx]; ++x) {
+      for (int b = 0; b < channels; ++b) out[x * channels + b] = k[x];
+    }
+  }
+  return s;
+}
+
+#if defined(REPSCOPE_RESIZE_AVX2)
+#pragma GCC push_options
+#pragma GCC target("avx2")
+
+inline __m256i widen8(const std::uint8_t* p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+
+inline __m256i load8(const std::int32_t* k) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k));
+}
+
+// One output row; `end` is the end of the source image's buffer.
+template <int CH>
+void horizontal_row_avx2(const std::uint8_t* in, const std::uint8_t* end, std::uint8_t* o,
+                         int width, const Coefficients& c, const SimdCoefficients& s) {
+  static_assert(CH == 1 || CH == 3);
+  const std::size_t per_pixel = static_cast<std::size_t>(s.steps) * 8 * CH;
+  for (int xx = 0; xx < width; ++xx) {
+    const std::uint8_t* p =
+        in + static_cast<std::size_t>(c.first[static_cast<std::size_t>(xx)]) * CH;
+    if (p + per_pixel > end) {  // would read past the image: the plain loop for this pixel
+      const std::int32_t* k = c.weights.data() + static_cast<std::size_t>(xx) * c.ksize;
+      for (int b = 0; b < CH; ++b) {
+        std::int32_t acc = kHalf;
+        for (int x = 0; x < c.count[static_cast<std::size_t>(xx)]; ++x) acc += p[x * CH + b] * k[x];
+        o[xx * CH + b] = clip8(acc);
+      }
+      continue;
+    }
+    const std::int32_t* k = s.values.data() + static_cast<std::size_t>(xx) * per_pixel;
+    if constexpr (CH == 1) {
+      __m256i acc = _mm256_setzero_si256();
+      for (int g = 0; g < s.steps; ++g, p += 8, k += 8) {
+        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(widen8(p), load8(k)));
+      }
+      alignas(32) std::int32_t lanes[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
+      std::int32_t sum = kHalf;
+      for (int j = 0; j < 8; ++j) sum += lanes[j];
+      o[xx] = clip8(sum);
+    } else {
+      __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0;
+      for (int g = 0; g < s.steps; ++g, p += 24, k += 24) {
+        acc0 = _mm256_add_epi32(acc0, _mm256_mullo_epi32(widen8(p), load8(k)));
+        acc1 = _mm256_add_epi32(acc1, _mm256_mullo_epi32(widen8(p + 8), load8(k + 8)));
+        acc2 = _mm256_add_epi32(acc2, _mm256_mullo_epi32(widen8(p + 16), load8(k + 16)));
+      }
+      alignas(32) std::int32_t lanes[24];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc0);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes + 8), acc1);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes + 16), acc2);
+      for (int b = 0; b < 3; ++b) {
+        std::int32_t sum = kHalf;
+        for (int j = b; j < 24; j += 3) sum += lanes[j];
+        o[xx * 3 + b] = clip8(sum);
+      }
+    }
+  }
+}
+
+#pragma GCC pop_options
+#endif
+
 // Horizontal pass over rows [row0, row0 + out.height) of src.
 void resample_horizontal(const Image& src, int row0, const Coefficients& c, Image& out) {
+#if defined(REPSCOPE_RESIZE_AVX2)
+  // RGB only with more than 12 taps a pixel: with fewer, summing the lanes per pixel costs
+  // more than the vectors save (1024 -> 256 bilinear, 9 taps: 7% slower; 1024 -> 224
+  // bicubic, 21 taps: 1.36x faster; gray: 1.3x and 1.85x).
+  if (simd_enabled() && (src.channels == 1 || (src.channels == 3 && c.ksize > 12))) {
+    const SimdCoefficients s = simd_coefficients(c, src.channels);
+    const std::uint8_t* end = src.pixels.data() + src.pixels.size();
+    parallel_for(0, out.height, 8, [&](std::int64_t y0, std::int64_t y1) {
+      for (std::int64_t yy = y0; yy < y1; ++yy) {
+        const std::uint8_t* in = src.row(static_cast<int>(yy) + row0);
+        std::uint8_t* o = out.row(static_cast<int>(yy));
+        if (src.channels == 1) {
+          horizontal_row_avx2<1>(in, end, o, out.width, c, s);
+        } else {
+          horizontal_row_avx2<3>(in, end, o, out.width, c, s);
+        }
+      }
+    });
+    return;
+  }
+#endif
   parallel_for(0, out.height, 8, [&](std::int64_t y0, std::int64_t y1) {
     for (std::int64_t yy = y0; yy < y1; ++yy) {
       const std::uint8_t* in = src.row(static_cast<int>(yy) + row0);
@@ -301,6 +432,16 @@ Image resize(const Image& src, int width, int height, Resample filter) {
   Image out(width, height, src.channels);
   resample_vertical(temp, vert, first_row, out);
   return out;
+}
+
+bool set_resize_simd(bool enabled) {
+  const bool before = simd_enabled();
+#if defined(REPSCOPE_RESIZE_AVX2)
+  simd_enabled() = enabled && __builtin_cpu_supports("avx2");
+#else
+  simd_enabled() = false;
+#endif
+  return before;
 }
 
 }  // namespace repscope

@@ -25,4 +25,9 @@ std::string_view resample_name(Resample filter);
 // Row-parallel (TBB); the result does not depend on the thread count.
 Image resize(const Image& src, int width, int height, Resample filter);
 
+// The horizontal pass of 1- and 3-channel images runs on AVX2 where the CPU has it (the same
+// bits: the sums are integer). Tests switch it off to compare with the plain loops; returns
+// the previous setting. Not thread-safe against running resizes.
+bool set_resize_simd(bool enabled);
+
 }  // namespace repscope
