@@ -262,12 +262,15 @@ void gemm_packed(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
 
 namespace {
 
-// The blocked loops of gemm_packed_slice over B panels `b_stride` floats apart whose k steps are
-// `b_step` floats apart (packed panels: nr·K and nr; B read in place: nr and its row pitch).
+// The blocked loops of gemm_packed_slice over A panels `a_stride` floats apart (packed: mr·K,
+// a_lda 0; A read in place: mr·lda, a_lda = lda, every panel whole) and B panels `b_stride`
+// floats apart whose k steps are `b_step` floats apart (packed panels: nr·K and nr; B read in
+// place: nr and its row pitch).
 void multiply_panels(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
-                     std::int64_t a_stride, const float* b, std::int64_t b_stride,
-                     std::int64_t b_step, float* c, std::int64_t ldc, bool accumulate,
-                     const GemmEpilogue& epilogue, std::int64_t row0, std::int64_t col0) {
+                     std::int64_t a_stride, std::int64_t a_lda, const float* b,
+                     std::int64_t b_stride, std::int64_t b_step, float* c, std::int64_t ldc,
+                     bool accumulate, const GemmEpilogue& epilogue, std::int64_t row0,
+                     std::int64_t col0) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     empty_product(m, n, c, ldc, accumulate, epilogue, row0, col0);
@@ -280,6 +283,7 @@ void multiply_panels(std::int64_t m, std::int64_t n, std::int64_t k, const float
   const GemmEpilogue* last_epilogue = has_effect(epilogue) ? &epilogue : nullptr;
   TileArgs t{};
   t.ldc = ldc;
+  t.a_lda = a_lda;
   t.b_step = b_step;
   for (std::int64_t pc = 0; pc < k; pc += kKc) {
     t.kc = std::min(kKc, k - pc);
@@ -292,14 +296,14 @@ void multiply_panels(std::int64_t m, std::int64_t n, std::int64_t k, const float
         t.cols = static_cast<int>(std::min(nr, n - jp * nr));
         t.col0 = col0 + jp * nr;
         for (std::int64_t ip = ib; ip < ie; ++ip) {
-          t.a = a + ip * a_stride + pc * mr;
+          t.a = a + ip * a_stride + pc * (a_lda ? 1 : mr);
           t.c = c + ip * mr * ldc + jp * nr;
           t.rows = static_cast<int>(std::min(mr, m - ip * mr));
           t.row0 = row0 + ip * mr;
           // B panel jp is first read with the block's first A panel, the A panels with the
           // first B panel: those calls fetch the next ones.
           t.next_b = ip == ib && jp + 1 < b_panels ? t.b + b_stride : nullptr;
-          t.next_a = jp == 0 && ip + 1 < ie ? t.a + a_stride : nullptr;
+          t.next_a = a_lda == 0 && jp == 0 && ip + 1 < ie ? t.a + a_stride : nullptr;
           kernel.kernel(t);
         }
       }
@@ -313,7 +317,7 @@ void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const flo
                        std::int64_t a_stride, const float* b, std::int64_t b_stride, float* c,
                        std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
                        std::int64_t row0, std::int64_t col0) {
-  multiply_panels(m, n, k, a, a_stride, b, b_stride, active().nr, c, ldc, accumulate, epilogue,
+  multiply_panels(m, n, k, a, a_stride, 0, b, b_stride, active().nr, c, ldc, accumulate, epilogue,
                   row0, col0);
 }
 
@@ -324,7 +328,7 @@ void gemm_packed_a_slice(std::int64_t m, std::int64_t n, std::int64_t k, const f
   const std::int64_t nr = active().nr;
   check(n % nr == 0, "gemm_packed_a_slice: n = ", n, " is not a multiple of the kernel's ", nr,
         " columns");
-  multiply_panels(m, n, k, a, a_stride, b, nr, ldb, c, ldc, accumulate, epilogue, row0, col0);
+  multiply_panels(m, n, k, a, a_stride, 0, b, nr, ldb, c, ldc, accumulate, epilogue, row0, col0);
 }
 
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
@@ -355,16 +359,20 @@ void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* 
   const KernelInfo& kernel = active();
   const int mr = kernel.mr, nr = kernel.nr;
   const GemmPanels panels{mr, nr};
+  // A row-major A of whole panels is read in place (its rows are the broadcast streams); any
+  // other A is packed, alongside B.
+  const bool a_in_place = !trans_a && m % mr == 0;
   GemmBuffer a_buffer, b_buffer;
-  float* ap = a_buffer.get(panels.a_floats(m, k));
+  float* ap = a_in_place ? nullptr : a_buffer.get(panels.a_floats(m, k));
   float* bp = b_buffer.get(panels.b_floats(k, n));
   const std::int64_t a_panels = (m + mr - 1) / mr, b_panels = (n + nr - 1) / nr;
-  parallel_for(0, a_panels + b_panels, 1, [&](std::int64_t p0, std::int64_t p1) {
+  const std::int64_t packed_a = a_in_place ? 0 : a_panels;
+  parallel_for(0, packed_a + b_panels, 1, [&](std::int64_t p0, std::int64_t p1) {
     for (std::int64_t p = p0; p < p1; ++p) {
-      if (p < a_panels) {
+      if (p < packed_a) {
         pack_a_panels(m, k, a, lda, trans_a, ap, mr, p, p + 1);
       } else {
-        pack_b_panels(k, n, b, ldb, trans_b, bp, nr, p - a_panels, p - a_panels + 1);
+        pack_b_panels(k, n, b, ldb, trans_b, bp, nr, p - packed_a, p - packed_a + 1);
       }
     }
   });
@@ -379,8 +387,13 @@ void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* 
       const std::int64_t j0 = (t % tiles_n) * task_panels_b * nr;
       const std::int64_t mi = std::min(task_panels_a * mr, m - i0);
       const std::int64_t nj = std::min(task_panels_b * nr, n - j0);
-      gemm_packed(mi, nj, k, ap + i0 * k, bp + j0 * k, c + i0 * ldc + j0, ldc, accumulate, epilogue,
-                  i0, j0);
+      if (a_in_place) {
+        multiply_panels(mi, nj, k, a + i0 * lda, mr * lda, lda, bp + j0 * k, nr * k, nr,
+                        c + i0 * ldc + j0, ldc, accumulate, epilogue, i0, j0);
+      } else {
+        gemm_packed(mi, nj, k, ap + i0 * k, bp + j0 * k, c + i0 * ldc + j0, ldc, accumulate,
+                    epilogue, i0, j0);
+      }
     }
   });
 }

@@ -14,7 +14,9 @@ namespace repscope::gemm_detail {
 // computed in full from zero-padded panels and stored partially).
 struct TileArgs {
   std::int64_t kc;      // k steps in this block
-  const float* a;       // MR values per k step
+  const float* a;       // MR values per k step (packed), or row 0 of A read in place
+  std::int64_t a_lda;   // 0 for a packed panel; A's row pitch when read in place (row r's value
+                        // of step p at a[r * a_lda + p]; all MR rows must exist)
   const float* b;       // NR values per k step, b_step floats apart
   std::int64_t b_step;  // NR for a packed panel; B's row pitch when it is read in place
   float* c;             // top-left of the C tile

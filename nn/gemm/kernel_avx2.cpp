@@ -24,17 +24,33 @@ void kernel_avx2(const TileArgs& t) {
   for (int r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   const float* a = t.a;
   const float* b = t.b;
-  for (std::int64_t p = 0; p < t.kc; ++p) {
-    const __m256 b0 = _mm256_loadu_ps(b);
-    const __m256 b1 = _mm256_loadu_ps(b + 8);
+  if (t.a_lda) {  // A read in place: one pointer per row
+    const float* rows[kMr];
+    for (int r = 0; r < kMr; ++r) rows[r] = t.a + r * t.a_lda;
+    for (std::int64_t p = 0; p < t.kc; ++p) {
+      const __m256 b0 = _mm256_loadu_ps(b);
+      const __m256 b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
-    for (int r = 0; r < kMr; ++r) {
-      const __m256 ar = _mm256_broadcast_ss(a + r);
-      acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+      for (int r = 0; r < kMr; ++r) {
+        const __m256 ar = _mm256_broadcast_ss(rows[r] + p);
+        acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+      }
+      b += t.b_step;
     }
-    a += kMr;
-    b += t.b_step;
+  } else {
+    for (std::int64_t p = 0; p < t.kc; ++p) {
+      const __m256 b0 = _mm256_loadu_ps(b);
+      const __m256 b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+      for (int r = 0; r < kMr; ++r) {
+        const __m256 ar = _mm256_broadcast_ss(a + r);
+        acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+      }
+      a += kMr;
+      b += t.b_step;
+    }
   }
 
   const GemmEpilogue* e = t.epilogue;

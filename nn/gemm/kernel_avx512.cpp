@@ -53,7 +53,37 @@ void kernel_avx512(const TileArgs& t) {
   const float* a = t.a;
   const float* b = t.b;
   const std::int64_t bs = t.b_step;
-  if (t.next_b || t.next_a) {
+  if (t.a_lda) {
+    // A read in place: eight row pointers, each read a float per step (a line every 16 steps).
+    // The driver gives no next_a here; next_b as in the packed case.
+    const float* rows[kMr];
+#pragma GCC unroll 8
+    for (int r = 0; r < kMr; ++r) rows[r] = t.a + r * t.a_lda;
+    const char* nb = reinterpret_cast<const char*>(t.next_b ? t.next_b : t.b);
+    const std::int64_t nb_step = t.next_b ? bs * 4 : 0;
+#pragma GCC unroll 2
+    for (std::int64_t p = 0; p < t.kc; ++p) {
+      const __m512 b0 = _mm512_loadu_ps(b);
+      const __m512 b1 = _mm512_loadu_ps(b + 16);
+      const __m512 b2 = _mm512_loadu_ps(b + 32);
+      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * bs), _MM_HINT_T0);
+      if (t.next_b) {
+        _mm_prefetch(nb, _MM_HINT_T1);
+        _mm_prefetch(nb + 64, _MM_HINT_T1);
+        _mm_prefetch(nb + 128, _MM_HINT_T1);
+        _mm_prefetch(nb + 191, _MM_HINT_T1);
+        nb += nb_step;
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < kMr; ++r) {
+        const __m512 ar = _mm512_set1_ps(rows[r][p]);
+        acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+        acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
+      }
+      b += bs;
+    }
+  } else if (t.next_b || t.next_a) {
     // The next B panel's lines of this step into L2 (four: read in place, its 192 bytes need
     // not be line-aligned), the next A panel's line (two steps of it) into L1; a null pointer
     // prefetches the current panel, advanced by zero.

@@ -10,11 +10,13 @@ constexpr int kNr = 16;
 
 void kernel_generic(const TileArgs& t) {
   float acc[kMr][kNr] = {};
+  // Row r's value of step p at a[p * a_step + r * a_row].
+  const std::int64_t a_step = t.a_lda ? 1 : kMr, a_row = t.a_lda ? t.a_lda : 1;
   for (std::int64_t p = 0; p < t.kc; ++p) {
-    const float* a = t.a + p * kMr;
+    const float* a = t.a + p * a_step;
     const float* b = t.b + p * t.b_step;
     for (int r = 0; r < kMr; ++r) {
-      for (int j = 0; j < kNr; ++j) acc[r][j] += a[r] * b[j];
+      for (int j = 0; j < kNr; ++j) acc[r][j] += a[r * a_row] * b[j];
     }
   }
   for (int r = 0; r < t.rows; ++r) {

@@ -121,9 +121,12 @@ TEST(Gemm, ParallelIsBitIdenticalToSerialForAnyThreadCount) {
   std::mt19937 rng(11);
   for (GemmIsa isa : gemm_available_isas()) {
     set_gemm_isa(isa);
-    for (auto [m, n, k] :
-         {std::array<std::int64_t, 3>{333, 517, 700}, {1000, 40, 300}, {37, 1200, 260}}) {
-      // Row blocks >= 2x threads take the per-task A packing path, fewer the up-front one.
+    for (auto [m, n, k] : {std::array<std::int64_t, 3>{333, 517, 700},
+                           {1000, 40, 300},
+                           {37, 1200, 260},
+                           {1200, 100, 290}}) {
+      // gemm_parallel reads a row-major A in place when m is whole panels (1200: every
+      // kernel's mr; 1000: 8 and 4), else packs it; gemm packs it.
       for (bool ta : {false, true}) {
         const Product p = make(rng, m, n, k, ta, !ta, ta, 11);
         const std::vector<float> serial = run(p, false);
