@@ -20,6 +20,10 @@ namespace repscope::ops {
 // relu(conv2d(...) + residual) with exactly the bits of the separate conv2d, add and relu ops.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
               int groups = 1, const Tensor& residual = Tensor{}, bool relu = false);
+// Does now, for a frozen CPU weight (Storage::freeze), what the first conv2d with it would do
+// (the cpu backend packs it for its GEMM), so that preparing a model, not its first batch,
+// pays for it. Nothing for other weights.
+void prepare_conv2d_weight(const Tensor& weight, int groups = 1);
 
 // Inference BatchNorm over channel dim 1 of [N, C, ...]:
 // (x - mean) / sqrt(var + eps) * weight + bias, with weight/bias/mean/var of shape [C].

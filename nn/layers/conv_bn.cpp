@@ -106,8 +106,10 @@ void ConvBn::prepare() {
     if (!t.defined() || t.dtype() != DType::F32) return;
   }
   folded_ = fold_batch_norm(conv, bn);
-  // Nothing outside this layer can reach the folded weights, so kernels may keep them packed.
+  // Nothing outside this layer can reach the folded weights, so kernels may keep them packed,
+  // and they are packed now rather than in the first batch.
   folded_.weight.storage()->freeze();
+  ops::prepare_conv2d_weight(folded_.weight, folded_.groups);
   for (std::size_t i = 0; i < src.size(); ++i) {
     source_storage_[i] = src[i]->storage();
     source_offset_[i] = src[i]->offset();

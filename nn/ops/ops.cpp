@@ -106,6 +106,17 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
   return kernel_for<OpId::Conv2d>(d)(x, weight, bias, stride, padding, groups, residual, relu);
 }
 
+void prepare_conv2d_weight(const Tensor& weight, int groups) {
+  if (!weight.defined() || weight.device() != Device::CPU || !weight.storage()->frozen() ||
+      weight.ndim() != 4 || groups < 1) {
+    return;
+  }
+  // The smallest input the weight accepts (one image, one output position): the backend
+  // prepares the weight as on any call, and the product itself costs nothing.
+  const Tensor x = Tensor::zeros({1, weight.dim(1) * groups, weight.dim(2), weight.dim(3)});
+  conv2d(x, weight, Tensor{}, 1, 0, groups);
+}
+
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
                   const Tensor& running_mean, const Tensor& running_var, float eps) {
   constexpr std::string_view op = "batch_norm";

@@ -335,6 +335,21 @@ TEST(BackendOps, CpuConvWithFrozenWeightsMatchesPerCallPacking) {
   EXPECT_GT(compared, 0);
 }
 
+// prepare_conv2d_weight does the packing up front; it touches only frozen CPU weights.
+TEST(BackendOps, PreparedConvWeightGivesTheSameBits) {
+  std::mt19937 rng(21);
+  const Tensor x = random_tensor({2, 12, 9, 9}, rng);
+  const Tensor w = random_tensor({20, 6, 3, 3}, rng, -0.2f, 0.2f);
+  const Tensor per_call = conv2d(x, w, Tensor{}, 1, 1, 2);
+  prepare_conv2d_weight(w, 2);
+  EXPECT_FALSE(w.storage()->frozen()) << "an unfrozen weight stays as it is";
+  Tensor frozen = w.clone();
+  frozen.storage()->freeze();
+  prepare_conv2d_weight(frozen, 2);
+  EXPECT_TRUE(bit_identical(conv2d(x, frozen, Tensor{}, 1, 1, 2), per_call));
+  prepare_conv2d_weight(Tensor{}, 1);  // nothing to do, no error
+}
+
 TEST(BackendOps, CpuBackendIsBitIdenticalAcrossThreadCounts) {
   const int before = num_threads();
   for (const Case& c : all_cases()) {
