@@ -311,6 +311,63 @@ void multiply_panels(std::int64_t m, std::int64_t n, std::int64_t k, const float
   }
 }
 
+// op(A) as the row side of a product: either packed in full (`packed`), or a row-major A read
+// in place (a_lda = lda) for its whole panels, rows [whole_rows, m) (fewer than mr) coming from
+// `tail`, that last panel packed.
+struct RowOperand {
+  float* packed = nullptr;
+  const float* a = nullptr;
+  std::int64_t lda = 0;
+  std::int64_t whole_rows = 0;
+  const float* tail = nullptr;
+};
+
+// Rows [i0, i0 + mi) of C (i0 a multiple of mr; c at row 0 of the column block j0) against B
+// panels packed to depth k (b at the block's first panel).
+void multiply_rows(const RowOperand& rows, std::int64_t i0, std::int64_t mi, std::int64_t nj,
+                   std::int64_t k, const float* b, float* c, std::int64_t ldc, bool accumulate,
+                   const GemmEpilogue& epilogue, std::int64_t j0) {
+  const KernelInfo& kernel = active();
+  if (rows.packed) {
+    multiply_panels(mi, nj, k, rows.packed + i0 * k, kernel.mr * k, 0, b, kernel.nr * k, kernel.nr,
+                    c + i0 * ldc, ldc, accumulate, epilogue, i0, j0);
+    return;
+  }
+  const std::int64_t end = i0 + mi, whole_end = std::min(end, rows.whole_rows);
+  if (whole_end > i0) {
+    multiply_panels(whole_end - i0, nj, k, rows.a + i0 * rows.lda, kernel.mr * rows.lda, rows.lda,
+                    b, kernel.nr * k, kernel.nr, c + i0 * ldc, ldc, accumulate, epilogue, i0, j0);
+  }
+  if (end > rows.whole_rows) {
+    multiply_panels(end - rows.whole_rows, nj, k, rows.tail, kernel.mr * k, 0, b, kernel.nr * k,
+                    kernel.nr, c + rows.whole_rows * ldc, ldc, accumulate, epilogue,
+                    rows.whole_rows, j0);
+  }
+}
+
+// Makes op(A)'s RowOperand: a row-major A is read in place, its last partial panel (if any)
+// packed here into `buffer`; a transposed A gets `packed`, a buffer for all its panels, which
+// the caller fills (in parallel if it likes).
+RowOperand row_operand(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda,
+                       bool trans_a, GemmBuffer& buffer) {
+  const KernelInfo& kernel = active();
+  RowOperand rows;
+  if (trans_a) {
+    rows.packed = buffer.get(GemmPanels{kernel.mr, kernel.nr}.a_floats(m, k));
+    return rows;
+  }
+  rows.a = a;
+  rows.lda = lda;
+  rows.whole_rows = m / kernel.mr * kernel.mr;
+  if (rows.whole_rows < m) {
+    float* tail = buffer.get(kernel.mr * k);
+    pack_a_panels(m - rows.whole_rows, k, a + rows.whole_rows * lda, lda, false, tail, kernel.mr, 0,
+                  1);
+    rows.tail = tail;
+  }
+  return rows;
+}
+
 }  // namespace
 
 void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
@@ -341,11 +398,11 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::i
   }
   thread_local GemmBuffer a_buffer, b_buffer;
   const GemmPanels panels = gemm_panels();
-  float* ap = a_buffer.get(panels.a_floats(m, k));
+  const RowOperand rows = row_operand(m, k, a, lda, trans_a, a_buffer);
+  if (rows.packed) gemm_pack_a(m, k, a, lda, trans_a, rows.packed);
   float* bp = b_buffer.get(panels.b_floats(k, n));
-  gemm_pack_a(m, k, a, lda, trans_a, ap);
   gemm_pack_b(k, n, b, ldb, trans_b, bp);
-  gemm_packed(m, n, k, ap, bp, c, ldc, accumulate, epilogue);
+  multiply_rows(rows, 0, m, n, k, bp, c, ldc, accumulate, epilogue, 0);
 }
 
 void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
@@ -359,14 +416,14 @@ void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* 
   const KernelInfo& kernel = active();
   const int mr = kernel.mr, nr = kernel.nr;
   const GemmPanels panels{mr, nr};
-  // A row-major A of whole panels is read in place (its rows are the broadcast streams); any
-  // other A is packed, alongside B.
-  const bool a_in_place = !trans_a && m % mr == 0;
+  // A row-major A is read in place (its rows are the broadcast streams; only a last partial
+  // panel is packed); a transposed A is packed, alongside B.
   GemmBuffer a_buffer, b_buffer;
-  float* ap = a_in_place ? nullptr : a_buffer.get(panels.a_floats(m, k));
+  const RowOperand rows = row_operand(m, k, a, lda, trans_a, a_buffer);
+  float* ap = rows.packed;
   float* bp = b_buffer.get(panels.b_floats(k, n));
   const std::int64_t a_panels = (m + mr - 1) / mr, b_panels = (n + nr - 1) / nr;
-  const std::int64_t packed_a = a_in_place ? 0 : a_panels;
+  const std::int64_t packed_a = ap ? a_panels : 0;
   parallel_for(0, packed_a + b_panels, 1, [&](std::int64_t p0, std::int64_t p1) {
     for (std::int64_t p = p0; p < p1; ++p) {
       if (p < packed_a) {
@@ -387,13 +444,7 @@ void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* 
       const std::int64_t j0 = (t % tiles_n) * task_panels_b * nr;
       const std::int64_t mi = std::min(task_panels_a * mr, m - i0);
       const std::int64_t nj = std::min(task_panels_b * nr, n - j0);
-      if (a_in_place) {
-        multiply_panels(mi, nj, k, a + i0 * lda, mr * lda, lda, bp + j0 * k, nr * k, nr,
-                        c + i0 * ldc + j0, ldc, accumulate, epilogue, i0, j0);
-      } else {
-        gemm_packed(mi, nj, k, ap + i0 * k, bp + j0 * k, c + i0 * ldc + j0, ldc, accumulate,
-                    epilogue, i0, j0);
-      }
+      multiply_rows(rows, i0, mi, nj, k, bp + j0 * k, c + j0, ldc, accumulate, epilogue, j0);
     }
   });
 }

@@ -34,9 +34,10 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::i
           bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c, std::int64_t ldc,
           bool accumulate = false, const GemmEpilogue& epilogue = {});
 
-// The same product run in parallel over the repscope thread pool (B packed once, A too unless
-// it is row-major with m a multiple of the kernel's mr: then the kernel reads its rows in
-// place; then tiles of C computed in parallel). Bit-identical to gemm().
+// The same product run in parallel over the repscope thread pool (B packed once, then tiles of
+// C computed in parallel). Bit-identical to gemm(). Both read a row-major A in place (the
+// kernel broadcasts from its rows; only a last partial panel of rows is packed) and pack a
+// transposed one.
 void gemm_parallel(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
                    bool trans_a, const float* b, std::int64_t ldb, bool trans_b, float* c,
                    std::int64_t ldc, bool accumulate = false, const GemmEpilogue& epilogue = {});
