@@ -44,6 +44,45 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias,
   return out;
 }
 
+namespace {
+
+// Reductions over 16 lanes at a time (GCC/Clang vector types, lowered to whatever the target
+// has): a single running value is a dependency chain of d steps. A max is the same in any
+// order; a double sum's order changes its rounding only (~1e-16 of it, which a float result
+// shows only at the rarest ties).
+constexpr int kLanes = 16;
+typedef float Floats __attribute__((vector_size(kLanes * sizeof(float))));
+typedef double Doubles __attribute__((vector_size(kLanes * sizeof(double))));
+
+// (Through a reference: returning a vector type would tie the ABI to the target's vectors.)
+void load_floats(Floats& v, const float* p) {
+  std::memcpy(&v, p, sizeof v);
+}
+
+// sum of row[i] (shift = 0) or of (row[i] - shift)², in double.
+template <bool kSquares>
+double lane_sum(const float* row, std::int64_t d, double shift = 0.0) {
+  Doubles lanes = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= d; i += kLanes) {
+    Floats f;
+    load_floats(f, row + i);
+    const Doubles v = __builtin_convertvector(f, Doubles);
+    if constexpr (kSquares) {
+      const Doubles c = v - shift;
+      lanes += c * c;
+    } else {
+      lanes += v;
+    }
+  }
+  double sum = 0.0;
+  for (int j = 0; j < kLanes; ++j) sum += lanes[j];
+  for (; i < d; ++i) sum += kSquares ? (row[i] - shift) * (row[i] - shift) : row[i];
+  return sum;
+}
+
+}  // namespace
+
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
   const std::int64_t d = x.dim(-1), rows = detail::leading_rows(x);
   Tensor out = Tensor::empty(x.shape());
@@ -56,11 +95,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
       const float* row = xp + r * d;
       float* dst = yp + r * d;
       // Two passes in double: the mean first, then the centred sum of squares.
-      double sum = 0.0;
-      for (std::int64_t i = 0; i < d; ++i) sum += row[i];
-      const double mean = sum / static_cast<double>(d);
-      double ss = 0.0;
-      for (std::int64_t i = 0; i < d; ++i) ss += (row[i] - mean) * (row[i] - mean);
+      const double mean = lane_sum<false>(row, d) / static_cast<double>(d);
+      const double ss = lane_sum<true>(row, d, mean);
       const float rstd = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(d) + eps));
       const float m = static_cast<float>(mean);
       for (std::int64_t i = 0; i < d; ++i) {
@@ -74,14 +110,6 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
   return out;
 }
 
-// The max and the (double) sum over 16 lanes at a time (GCC/Clang vector types, lowered to
-// whatever the target has): a single running value is a dependency chain of d steps. The max
-// is the same in any order; the sum's order changes its double rounding only (~1e-16 of it,
-// which a float result shows only at the rarest ties).
-constexpr int kLanes = 16;
-typedef float Floats __attribute__((vector_size(kLanes * sizeof(float))));
-typedef double Doubles __attribute__((vector_size(kLanes * sizeof(double))));
-
 void softmax_rows(float* data, std::int64_t rows, std::int64_t d) {
   const float lowest = -std::numeric_limits<float>::infinity();
   for (std::int64_t r = 0; r < rows; ++r) {
@@ -90,7 +118,7 @@ void softmax_rows(float* data, std::int64_t rows, std::int64_t d) {
     std::int64_t i = 0;
     for (; i + kLanes <= d; i += kLanes) {
       Floats v;
-      std::memcpy(&v, row + i, sizeof v);
+      load_floats(v, row + i);
       lane_max = v > lane_max ? v : lane_max;
     }
     float mx = lowest;
@@ -98,16 +126,7 @@ void softmax_rows(float* data, std::int64_t rows, std::int64_t d) {
     for (; i < d; ++i) mx = std::max(mx, row[i]);
     for (i = 0; i < d; ++i) row[i] -= mx;
     vector_exp(row, row, d);
-    Doubles lane_sum = {};
-    for (i = 0; i + kLanes <= d; i += kLanes) {
-      Floats v;
-      std::memcpy(&v, row + i, sizeof v);
-      lane_sum += __builtin_convertvector(v, Doubles);
-    }
-    double sum = 0.0;
-    for (int j = 0; j < kLanes; ++j) sum += lane_sum[j];
-    for (; i < d; ++i) sum += row[i];
-    const float inv = static_cast<float>(1.0 / sum);
+    const float inv = static_cast<float>(1.0 / lane_sum<false>(row, d));
     for (i = 0; i < d; ++i) row[i] *= inv;
   }
 }
