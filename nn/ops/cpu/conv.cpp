@@ -1,11 +1,12 @@
 // conv2d as im2col + GEMM on packed panels (nn/gemm.h). The weights are the GEMM's A operand,
 // packed per call (per group), or once when frozen (packed_weights below); the columns of B are the
 // N·OH·OW output positions of the whole batch, which each task gathers straight into packed B
-// panels (im2col and packing in one pass) for a tile of columns, then multiplies by every row panel
-// of the weights. The bias is added in the GEMM's epilogue. Tiles are pieces of one image's output
-// positions when a feature map is large, else runs of whole images (their results are scattered
-// into [N, O, P] afterwards). How columns and rows are split never changes an output element's
-// arithmetic (see nn/gemm.h), so results do not depend on the thread count.
+// panels (im2col and packing in one pass) for a tile of columns — or, for a 1×1 stride-1 conv's
+// tile inside one image, reads in place — then multiplies by every row panel of the weights. The
+// bias is added in the GEMM's epilogue. Tiles are pieces of one image's output positions when a
+// feature map is large, else runs of whole images (their results are scattered into [N, O, P]
+// afterwards). How columns and rows are split never changes an output element's arithmetic (see
+// nn/gemm.h), so results do not depend on the thread count.
 #include <algorithm>
 #include <cstring>
 #include <memory>
