@@ -28,19 +28,26 @@ inline __mmask16 lane_mask(int lanes) {
                      : static_cast<__mmask16>((1u << (lanes < 0 ? 0 : lanes)) - 1u);
 }
 
-// One k step: three vectors of B times eight broadcasts of A.
-inline void step(const float* a, const float* b, std::int64_t b_step, __m512 (&acc)[kMr][kVecs]) {
+// One k step: three vectors of B times eight broadcasts of A, row r's value a_value(r).
+template <typename AValue>
+inline void step_with(AValue a_value, const float* b, std::int64_t b_step,
+                      __m512 (&acc)[kMr][kVecs]) {
   const __m512 b0 = _mm512_loadu_ps(b);
   const __m512 b1 = _mm512_loadu_ps(b + 16);
   const __m512 b2 = _mm512_loadu_ps(b + 32);
   _mm_prefetch(reinterpret_cast<const char*>(b + 8 * b_step), _MM_HINT_T0);
 #pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r) {
-    const __m512 ar = _mm512_set1_ps(a[r]);
+    const __m512 ar = _mm512_set1_ps(a_value(r));
     acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
     acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
     acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
   }
+}
+
+// A step of a packed A panel (its MR values of the step side by side).
+inline void step(const float* a, const float* b, std::int64_t b_step, __m512 (&acc)[kMr][kVecs]) {
+  step_with([a](int r) { return a[r]; }, b, b_step, acc);
 }
 
 void kernel_avx512(const TileArgs& t) {
@@ -63,10 +70,6 @@ void kernel_avx512(const TileArgs& t) {
     const std::int64_t nb_step = t.next_b ? bs * 4 : 0;
 #pragma GCC unroll 2
     for (std::int64_t p = 0; p < t.kc; ++p) {
-      const __m512 b0 = _mm512_loadu_ps(b);
-      const __m512 b1 = _mm512_loadu_ps(b + 16);
-      const __m512 b2 = _mm512_loadu_ps(b + 32);
-      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * bs), _MM_HINT_T0);
       if (t.next_b) {
         _mm_prefetch(nb, _MM_HINT_T1);
         _mm_prefetch(nb + 64, _MM_HINT_T1);
@@ -74,13 +77,7 @@ void kernel_avx512(const TileArgs& t) {
         _mm_prefetch(nb + 191, _MM_HINT_T1);
         nb += nb_step;
       }
-#pragma GCC unroll 8
-      for (int r = 0; r < kMr; ++r) {
-        const __m512 ar = _mm512_set1_ps(rows[r][p]);
-        acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
-        acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
-        acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
-      }
+      step_with([&rows, p](int r) { return rows[r][p]; }, b, bs, acc);
       b += bs;
     }
   } else if (t.next_b || t.next_a) {
