@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "nn/error.h"
 #include "nn/gemm/kernel.h"
@@ -90,7 +91,9 @@ void empty_product(std::int64_t m, std::int64_t n, float* c, std::int64_t ldc, b
     if (!accumulate) std::fill(row, row + n, 0.0f);
     if (!has_effect(e)) continue;
     for (std::int64_t j = 0; j < n; ++j) {
-      row[j] = gemm_detail::apply_epilogue(row[j], e, row0 + i, col0 + j);
+      const float* residual =
+          e.residual ? e.residual + (row0 + i) * e.residual_ld + col0 + j : nullptr;
+      row[j] = gemm_detail::apply_epilogue(row[j], e, row0 + i, col0 + j, residual);
     }
   }
 }
@@ -265,12 +268,15 @@ namespace {
 // The blocked loops of gemm_packed_slice over A panels `a_stride` floats apart (packed: mr·K,
 // a_lda 0; A read in place: mr·lda, a_lda = lda, every panel whole) and B panels `b_stride`
 // floats apart whose k steps are `b_step` floats apart (packed panels: nr·K and nr; B read in
-// place: nr and its row pitch).
+// place: nr and its row pitch). With `images`, the columns are positions of consecutive
+// images: C, the residual and a B read in place (b_in_place) jump at each image's end, and a
+// B panel read in place that straddles two images, or is partial, is packed here first.
 void multiply_panels(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                      std::int64_t a_stride, std::int64_t a_lda, const float* b,
                      std::int64_t b_stride, std::int64_t b_step, float* c, std::int64_t ldc,
                      bool accumulate, const GemmEpilogue& epilogue, std::int64_t row0,
-                     std::int64_t col0) {
+                     std::int64_t col0, const GemmColumnImages* images = nullptr,
+                     bool b_in_place = false) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     empty_product(m, n, c, ldc, accumulate, epilogue, row0, col0);
@@ -281,28 +287,84 @@ void multiply_panels(std::int64_t m, std::int64_t n, std::int64_t k, const float
   const std::int64_t a_panels = (m + mr - 1) / mr, b_panels = (n + nr - 1) / nr;
   const std::int64_t block_panels = std::max<std::int64_t>(1, kMcRows / mr);
   const GemmEpilogue* last_epilogue = has_effect(epilogue) ? &epilogue : nullptr;
+  // Panel jp's place: its first column's offset in C and in the residual (from column 0), the
+  // columns before an image boundary, and for a B read in place with images, its first value.
+  struct Place {
+    std::int64_t c_col, residual_col;
+    int cols, split;
+    const float* b_first;
+  };
+  auto place = [&](std::int64_t jp) {
+    const std::int64_t j0 = jp * nr;
+    Place q{j0, j0, static_cast<int>(std::min(nr, n - j0)), 0, nullptr};
+    q.split = q.cols;
+    if (images) {
+      // Image `image` after the first starts (stride − size)·image floats beyond where plain
+      // consecutive columns would put it.
+      const std::int64_t at = images->first + j0, image = at / images->size;
+      q.c_col = j0 + image * (images->c_stride - images->size);
+      q.residual_col = j0 + image * (images->residual_stride - images->size);
+      q.split = static_cast<int>(std::min<std::int64_t>(q.cols, images->size - at % images->size));
+      if (b_in_place) q.b_first = b + j0 + image * (images->b_stride - images->size);
+    }
+    return q;
+  };
+  thread_local std::vector<float> edge_panel;
   TileArgs t{};
   t.ldc = ldc;
   t.a_lda = a_lda;
-  t.b_step = b_step;
+  if (images) {
+    t.c_jump = images->c_stride - images->size;
+    t.residual_jump = images->residual_stride - images->size;
+  }
   for (std::int64_t pc = 0; pc < k; pc += kKc) {
     t.kc = std::min(kKc, k - pc);
     t.accumulate = accumulate || pc > 0;
     t.epilogue = pc + t.kc >= k ? last_epilogue : nullptr;
+    const float* residual = t.epilogue ? t.epilogue->residual : nullptr;
     for (std::int64_t ib = 0; ib < a_panels; ib += block_panels) {
       const std::int64_t ie = std::min(a_panels, ib + block_panels);
       for (std::int64_t jp = 0; jp < b_panels; ++jp) {
-        t.b = b + jp * b_stride + pc * b_step;
-        t.cols = static_cast<int>(std::min(nr, n - jp * nr));
+        const Place q = place(jp);
+        t.cols = q.cols;
+        t.split = q.split;
         t.col0 = col0 + jp * nr;
+        t.b = b + jp * b_stride + pc * b_step;
+        t.b_step = b_step;
+        const float* next_b = jp + 1 < b_panels ? t.b + b_stride : nullptr;
+        if (q.b_first) {
+          t.b = q.b_first + pc * b_step;
+          if (q.split < nr) {
+            // Straddling two images, or the last, partial panel: packed, zero-padded.
+            edge_panel.resize(static_cast<std::size_t>(kKc * nr));
+            float* dst = edge_panel.data();
+            const std::int64_t second = images->b_stride - images->size;
+            for (std::int64_t s = 0; s < t.kc; ++s, dst += nr) {
+              const float* row = t.b + s * b_step;
+              std::copy(row, row + q.split, dst);
+              std::copy(row + second + q.split, row + second + q.cols, dst + q.split);
+              std::fill(dst + q.cols, dst + nr, 0.0f);
+            }
+            t.b = edge_panel.data();
+            t.b_step = nr;
+            next_b = nullptr;
+          } else {
+            // Only a next panel that is read in place too has this panel's step.
+            const Place next = jp + 1 < b_panels ? place(jp + 1) : Place{};
+            next_b = next.b_first && next.split == nr ? next.b_first + pc * b_step : nullptr;
+          }
+        }
         for (std::int64_t ip = ib; ip < ie; ++ip) {
           t.a = a + ip * a_stride + pc * (a_lda ? 1 : mr);
-          t.c = c + ip * mr * ldc + jp * nr;
+          t.c = c + ip * mr * ldc + q.c_col;
           t.rows = static_cast<int>(std::min(mr, m - ip * mr));
           t.row0 = row0 + ip * mr;
+          t.residual = residual
+                           ? residual + t.row0 * t.epilogue->residual_ld + col0 + q.residual_col
+                           : nullptr;
           // B panel jp is first read with the block's first A panel, the A panels with the
           // first B panel: those calls fetch the next ones.
-          t.next_b = ip == ib && jp + 1 < b_panels ? t.b + b_stride : nullptr;
+          t.next_b = ip == ib ? next_b : nullptr;
           t.next_a = a_lda == 0 && jp == 0 && ip + 1 < ie ? t.a + a_stride : nullptr;
           kernel.kernel(t);
         }
@@ -370,22 +432,39 @@ RowOperand row_operand(std::int64_t m, std::int64_t k, const float* a, std::int6
 
 }  // namespace
 
+namespace {
+
+void check_images(const GemmColumnImages* images, std::int64_t k, const char* fn) {
+  if (!images) return;
+  const std::int64_t nr = active().nr;
+  check(images->size >= nr, fn, ": images of ", images->size,
+        " columns are narrower than the kernel's ", nr, "-column panels");
+  check(images->first >= 0 && images->first < images->size, fn, ": first column at position ",
+        images->first, " of an image of ", images->size);
+  check(k > 0, fn, ": a product over images needs k > 0");
+}
+
+}  // namespace
+
 void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                        std::int64_t a_stride, const float* b, std::int64_t b_stride, float* c,
                        std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
-                       std::int64_t row0, std::int64_t col0) {
+                       std::int64_t row0, std::int64_t col0, const GemmColumnImages* images) {
+  check_images(images, k, "gemm_packed_slice");
   multiply_panels(m, n, k, a, a_stride, 0, b, b_stride, active().nr, c, ldc, accumulate, epilogue,
-                  row0, col0);
+                  row0, col0, images);
 }
 
 void gemm_packed_a_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                          std::int64_t a_stride, const float* b, std::int64_t ldb, float* c,
                          std::int64_t ldc, bool accumulate, const GemmEpilogue& epilogue,
-                         std::int64_t row0, std::int64_t col0) {
+                         std::int64_t row0, std::int64_t col0, const GemmColumnImages* images) {
   const std::int64_t nr = active().nr;
-  check(n % nr == 0, "gemm_packed_a_slice: n = ", n, " is not a multiple of the kernel's ", nr,
-        " columns");
-  multiply_panels(m, n, k, a, a_stride, 0, b, nr, ldb, c, ldc, accumulate, epilogue, row0, col0);
+  check(images || n % nr == 0, "gemm_packed_a_slice: n = ", n,
+        " is not a multiple of the kernel's ", nr, " columns");
+  check_images(images, k, "gemm_packed_a_slice");
+  multiply_panels(m, n, k, a, a_stride, 0, b, nr, ldb, c, ldc, accumulate, epilogue, row0, col0,
+                  images, true);
 }
 
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,

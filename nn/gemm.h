@@ -97,23 +97,43 @@ void gemm_packed(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                  float* c, std::int64_t ldc, bool accumulate = false,
                  const GemmEpilogue& epilogue = {}, std::int64_t row0 = 0, std::int64_t col0 = 0);
 
+// The n columns of a product as the positions of consecutive images (a convolution's N·OH·OW
+// output positions, with C, the residual and an in-place B in NCHW layout): the slice's column
+// j is position (first + j) mod size of the ((first + j) div size)-th image after the first one,
+// and each image's block starts c_stride floats after the previous one's in C (residual_stride
+// in the residual, b_stride in a B read in place); within an image, columns are consecutive.
+// One product then covers several images with no copy in or scatter out. size must be at least
+// the kernel's panel width (gemm_panels().nr), so that a panel spans at most two images.
+struct GemmColumnImages {
+  std::int64_t size = 0;   // columns (positions) per image
+  std::int64_t first = 0;  // the slice's first column's position in its image, [0, size)
+  std::int64_t c_stride = 0;
+  std::int64_t residual_stride = 0;
+  std::int64_t b_stride = 0;  // gemm_packed_a_slice only
+};
+
 // gemm_packed on a k-slice of larger packs: A's panels are a_stride floats apart and B's
 // b_stride apart (mr·K and nr·K for packs of depth K, with `a`/`b` offset by mr·p0 and nr·p0 for
 // a slice starting at step p0). Slices that start at multiples of gemm_k_block(), chained with
-// `accumulate` and the epilogue on the last one, give exactly gemm_packed's bits.
+// `accumulate` and the epilogue on the last one, give exactly gemm_packed's bits. With `images`,
+// C and the epilogue's residual (c and residual at the slice's first column) follow its layout;
+// the packed B is in plain column order.
 void gemm_packed_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                        std::int64_t a_stride, const float* b, std::int64_t b_stride, float* c,
                        std::int64_t ldc, bool accumulate = false, const GemmEpilogue& epilogue = {},
-                       std::int64_t row0 = 0, std::int64_t col0 = 0);
+                       std::int64_t row0 = 0, std::int64_t col0 = 0,
+                       const GemmColumnImages* images = nullptr);
 // gemm_packed_slice with op(B) read in place instead of packed: `b` is a k×n row-major block
 // with row pitch ldb, and n must be a multiple of gemm_panels().nr (the panels need no zero
 // padding). For a B that is already laid out that way (a 1×1 convolution's input rows), this
-// saves writing and re-reading a packed copy; the result has gemm_packed_slice's bits.
+// saves writing and re-reading a packed copy; the result has gemm_packed_slice's bits. With
+// `images`, B follows that layout too (b at the slice's first column) and n may be anything:
+// the panels that straddle two images, and a last partial one, are packed on the way.
 void gemm_packed_a_slice(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
                          std::int64_t a_stride, const float* b, std::int64_t ldb, float* c,
                          std::int64_t ldc, bool accumulate = false,
                          const GemmEpilogue& epilogue = {}, std::int64_t row0 = 0,
-                         std::int64_t col0 = 0);
+                         std::int64_t col0 = 0, const GemmColumnImages* images = nullptr);
 // The k block every product is accumulated in.
 std::int64_t gemm_k_block();
 

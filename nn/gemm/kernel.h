@@ -22,6 +22,13 @@ struct TileArgs {
   float* c;             // top-left of the C tile
   std::int64_t ldc;     // C row pitch
   int rows, cols;
+  // A tile of a product over consecutive images (GemmColumnImages) may straddle two of them:
+  // columns [split, cols) then live c_jump floats further on in C (residual_jump in the
+  // residual) than a plain row would put them. split = cols for a tile inside one image.
+  int split;
+  std::int64_t c_jump, residual_jump;
+  // Row 0 of the tile's residual when its epilogue adds one (rows epilogue->residual_ld apart).
+  const float* residual;
   bool accumulate;  // C += A·B (an earlier k block or the caller's accumulate) rather than C =
   // Applied after the last k block only (null when this is not the last block).
   const GemmEpilogue* epilogue;
@@ -51,13 +58,27 @@ KernelInfo generic_kernel();
 bool avx2_kernel(KernelInfo& out);    // false when not compiled in
 bool avx512_kernel(KernelInfo& out);  // false when not compiled in
 
+// Where element (r, j) of the tile lives in C, and in the residual.
+inline float* c_at(const TileArgs& t, int r, int j) {
+  return t.c + r * t.ldc + j + (j >= t.split ? t.c_jump : 0);
+}
+inline const float* residual_at(const TileArgs& t, int r, int j) {
+  return t.residual + r * t.epilogue->residual_ld + j + (j >= t.split ? t.residual_jump : 0);
+}
+
 // The epilogue on one finished value (shared by every kernel's scalar tails).
-inline float apply_epilogue(float v, const GemmEpilogue& e, std::int64_t row, std::int64_t col) {
+inline float apply_epilogue(float v, const GemmEpilogue& e, std::int64_t row, std::int64_t col,
+                            const float* residual) {
   if (e.row_bias) v += e.row_bias[row];
   if (e.col_bias) v += e.col_bias[col];
-  if (e.residual) v += e.residual[row * e.residual_ld + col];
+  if (residual) v += *residual;
   if (e.relu && v < 0.0f) v = 0.0f;
   return v;
+}
+// ... on element (r, j) of a tile.
+inline float apply_epilogue(float v, const TileArgs& t, int r, int j) {
+  return apply_epilogue(v, *t.epilogue, t.row0 + r, t.col0 + j,
+                        t.residual ? residual_at(t, r, j) : nullptr);
 }
 
 }  // namespace repscope::gemm_detail

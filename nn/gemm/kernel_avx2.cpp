@@ -54,12 +54,11 @@ void kernel_avx2(const TileArgs& t) {
   }
 
   const GemmEpilogue* e = t.epilogue;
-  if (t.cols == kNr) {
+  if (t.cols == kNr && t.split == kNr) {
     const __m256 zero = _mm256_setzero_ps();
     for (int r = 0; r < t.rows; ++r) {
       float* c = t.c + r * t.ldc;
-      const float* residual =
-          e && e->residual ? e->residual + (t.row0 + r) * e->residual_ld + t.col0 : nullptr;
+      const float* residual = t.residual ? t.residual + r * e->residual_ld : nullptr;
       for (int v = 0; v < 2; ++v) {
         __m256 x = acc[r][v];
         if (t.accumulate) x = _mm256_add_ps(_mm256_loadu_ps(c + 8 * v), x);
@@ -74,18 +73,18 @@ void kernel_avx2(const TileArgs& t) {
     }
     return;
   }
-  // Edge tile: finish through memory, one value at a time.
+  // Edge tile (or one straddling two images): finish through memory, one value at a time.
   alignas(32) float tile[kMr][kNr];
   for (int r = 0; r < kMr; ++r) {
     _mm256_store_ps(tile[r], acc[r][0]);
     _mm256_store_ps(tile[r] + 8, acc[r][1]);
   }
   for (int r = 0; r < t.rows; ++r) {
-    float* c = t.c + r * t.ldc;
     for (int j = 0; j < t.cols; ++j) {
-      float v = t.accumulate ? c[j] + tile[r][j] : tile[r][j];
-      if (e) v = apply_epilogue(v, *e, t.row0 + r, t.col0 + j);
-      c[j] = v;
+      float* c = c_at(t, r, j);
+      float v = t.accumulate ? *c + tile[r][j] : tile[r][j];
+      if (e) v = apply_epilogue(v, t, r, j);
+      *c = v;
     }
   }
 }

@@ -117,33 +117,44 @@ void kernel_avx512(const TileArgs& t) {
 
   const GemmEpilogue* e = t.epilogue;
   const __m512 zero = _mm512_setzero_ps();
-  __mmask16 masks[kVecs];
+  // Lanes of each vector in this image (lo) and, for a tile straddling two, in the next (hi).
+  __mmask16 lo[kVecs], hi[kVecs];
+  const int split = t.split < t.cols ? t.split : t.cols;
 #pragma GCC unroll 3
-  for (int v = 0; v < kVecs; ++v) masks[v] = lane_mask(t.cols - 16 * v);
+  for (int v = 0; v < kVecs; ++v) {
+    lo[v] = lane_mask(split - 16 * v);
+    hi[v] = static_cast<__mmask16>(lane_mask(t.cols - 16 * v) & ~lo[v]);
+  }
+  auto load = [&](const float* p, std::int64_t jump, int v) {
+    __m512 x = _mm512_maskz_loadu_ps(lo[v], p + 16 * v);
+    if (hi[v]) x = _mm512_mask_loadu_ps(x, hi[v], p + jump + 16 * v);
+    return x;
+  };
   __m512 col_bias[kVecs];
   if (e && e->col_bias) {
 #pragma GCC unroll 3
     for (int v = 0; v < kVecs; ++v)
-      col_bias[v] = _mm512_maskz_loadu_ps(masks[v], e->col_bias + t.col0 + 16 * v);
+      col_bias[v] = _mm512_maskz_loadu_ps(static_cast<__mmask16>(lo[v] | hi[v]),
+                                          e->col_bias + t.col0 + 16 * v);
   }
 #pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r) {
     if (r >= t.rows) break;
     float* c = t.c + r * t.ldc;
-    const float* residual =
-        e && e->residual ? e->residual + (t.row0 + r) * e->residual_ld + t.col0 : nullptr;
+    const float* residual = t.residual ? t.residual + r * e->residual_ld : nullptr;
 #pragma GCC unroll 3
     for (int v = 0; v < kVecs; ++v) {
       __m512 x = acc[r][v];
-      if (t.accumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(masks[v], c + 16 * v), x);
+      if (t.accumulate) x = _mm512_add_ps(load(c, t.c_jump, v), x);
       if (e) {
         if (e->row_bias) x = _mm512_add_ps(x, _mm512_set1_ps(e->row_bias[t.row0 + r]));
         if (e->col_bias) x = _mm512_add_ps(x, col_bias[v]);
-        if (residual) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], residual + 16 * v));
+        if (residual) x = _mm512_add_ps(x, load(residual, t.residual_jump, v));
         // max(0, x) returns x when x is NaN (the second operand), like torch.relu.
         if (e->relu) x = _mm512_max_ps(zero, x);
       }
-      _mm512_mask_storeu_ps(c + 16 * v, masks[v], x);
+      _mm512_mask_storeu_ps(c + 16 * v, lo[v], x);
+      if (hi[v]) _mm512_mask_storeu_ps(c + t.c_jump + 16 * v, hi[v], x);
     }
   }
 }

@@ -20,11 +20,11 @@ void kernel_generic(const TileArgs& t) {
     }
   }
   for (int r = 0; r < t.rows; ++r) {
-    float* c = t.c + r * t.ldc;
     for (int j = 0; j < t.cols; ++j) {
-      float v = t.accumulate ? c[j] + acc[r][j] : acc[r][j];
-      if (t.epilogue) v = apply_epilogue(v, *t.epilogue, t.row0 + r, t.col0 + j);
-      c[j] = v;
+      float* c = c_at(t, r, j);
+      float v = t.accumulate ? *c + acc[r][j] : acc[r][j];
+      if (t.epilogue) v = apply_epilogue(v, t, r, j);
+      *c = v;
     }
   }
 }

@@ -193,6 +193,82 @@ TEST(Gemm, InPlaceBEqualsPackedB) {
   }
 }
 
+// A product whose columns are positions of consecutive images (GemmColumnImages, a conv's
+// N·OH·OW outputs in NCHW) gives the plain product's bits, wherever the images' blocks lie:
+// panels straddling two images, a slice starting and ending inside images, a last partial
+// panel, k blocks accumulated, the whole epilogue; and writes nothing between the images.
+TEST(Gemm, ColumnImagesEqualThePlainProduct) {
+  ScopedGemmIsa restore;
+  std::mt19937 rng(23);
+  for (GemmIsa isa : gemm_available_isas()) {
+    set_gemm_isa(isa);
+    const GemmPanels panels = gemm_panels();
+    const std::int64_t size = panels.nr + 5, first = 3;
+    const std::int64_t m = 37, k = 530, n = 4 * size - first - 7;
+    Product p = make(rng, m, n, k, false, false, true, 15);
+    std::vector<float> ap(static_cast<std::size_t>(panels.a_floats(m, k)));
+    std::vector<float> bp(static_cast<std::size_t>(panels.b_floats(k, n)));
+    gemm_pack_a(m, k, p.a.data(), p.lda, false, ap.data());
+    gemm_pack_b(k, n, p.b.data(), p.ldb, false, bp.data());
+    std::vector<float> plain = p.c;
+    gemm_packed_slice(m, n, k, ap.data(), panels.mr * k, bp.data(), panels.nr * k, plain.data(),
+                      p.ldc, true, p.epilogue);
+
+    // Each operand as [image][row][position], rows `pitch` apart, images `stride` apart.
+    struct Layout {
+      std::int64_t size, first, pitch, stride;
+      std::vector<float> buffer;
+      float* at(std::int64_t row, std::int64_t j) {
+        const std::int64_t q = first + j;
+        return buffer.data() + q / size * stride + row * pitch + q % size;
+      }
+    };
+    const std::int64_t images = (first + n + size - 1) / size;
+    auto layout = [&](std::int64_t rows, std::int64_t pitch, std::int64_t gap) {
+      return Layout{
+          size, first, pitch, rows * pitch + gap,
+          std::vector<float>(static_cast<std::size_t>(images * (rows * pitch + gap)), -7.0f)};
+    };
+    Layout c = layout(m, size + 2, 11), res = layout(m, size, 5), b = layout(k, size + 1, 3);
+    for (std::int64_t j = 0; j < n; ++j) {
+      for (std::int64_t i = 0; i < m; ++i) {
+        *c.at(i, j) = p.c[i * p.ldc + j];
+        *res.at(i, j) = p.residual[i * (n + 2) + j];
+      }
+      for (std::int64_t q = 0; q < k; ++q) *b.at(q, j) = p.b[q * p.ldb + j];
+    }
+    const GemmColumnImages layout_of{size, first, c.stride, res.stride, b.stride};
+    GemmEpilogue e = p.epilogue;
+    e.residual = res.at(0, 0);
+    e.residual_ld = res.pitch;
+    for (bool b_in_place : {false, true}) {
+      Layout out = c;
+      if (b_in_place) {
+        gemm_packed_a_slice(m, n, k, ap.data(), panels.mr * k, b.at(0, 0), b.pitch, out.at(0, 0),
+                            out.pitch, true, e, 0, 0, &layout_of);
+      } else {
+        gemm_packed_slice(m, n, k, ap.data(), panels.mr * k, bp.data(), panels.nr * k, out.at(0, 0),
+                          out.pitch, true, e, 0, 0, &layout_of);
+      }
+      std::vector<float> got(plain.size(), 0.0f), expected(plain.size(), 0.0f);
+      for (std::int64_t i = 0; i < m; ++i) {
+        for (std::int64_t j = 0; j < n; ++j) {
+          got[i * p.ldc + j] = *out.at(i, j);
+          expected[i * p.ldc + j] = plain[i * p.ldc + j];
+          *out.at(i, j) = -7.0f;
+        }
+      }
+      EXPECT_EQ(got, expected) << gemm_isa_name(isa) << (b_in_place ? ", B in place" : "");
+      EXPECT_EQ(out.buffer, std::vector<float>(out.buffer.size(), -7.0f))
+          << "wrote outside the columns, " << gemm_isa_name(isa);
+    }
+    const GemmColumnImages narrow{panels.nr - 1, 0, c.stride, res.stride, b.stride};
+    EXPECT_THROW(gemm_packed_slice(m, n, k, ap.data(), panels.mr * k, bp.data(), panels.nr * k,
+                                   c.at(0, 0), c.pitch, false, {}, 0, 0, &narrow),
+                 Error);
+  }
+}
+
 TEST(Gemm, EmptyDepthGivesZeroOrKeepsCThenTheEpilogue) {
   float c[2] = {5.0f, -5.0f};
   const float bias[2] = {1.0f, -3.0f};
