@@ -18,8 +18,12 @@ namespace repscope::ops {
 // Returns [N, O, (H + 2p - kh)/s + 1, (W + 2p - kw)/s + 1].
 // Fused tail (a ResNet block's end): with `residual` (the output's shape) and/or `relu`, returns
 // relu(conv2d(...) + residual) with exactly the bits of the separate conv2d, add and relu ops.
+// A residual handed over with std::move that nothing else uses (Tensor::reusable) may be
+// overwritten with the result, which the CPU backend does: a block's shortcut is dead after
+// its add, and writing over it saves a block-sized allocation and a third of that pass's memory
+// traffic.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              int groups = 1, const Tensor& residual = Tensor{}, bool relu = false);
+              int groups = 1, Tensor residual = Tensor{}, bool relu = false);
 // Does now, for a frozen CPU weight (Storage::freeze), what the first conv2d with it would do
 // (the cpu backend packs it for its GEMM), so that preparing a model, not its first batch,
 // pays for it. Nothing for other weights.

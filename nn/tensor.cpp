@@ -37,6 +37,7 @@ std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
   void* p = host_allocate(bytes, kTensorAlignment);
   auto s = std::shared_ptr<Storage>(new Storage(p, bytes, Device::CPU));
   s->release_ = [bytes](void* q) { host_free(q, bytes); };
+  s->allocated_ = true;
   return s;
 }
 
@@ -131,6 +132,10 @@ std::int64_t Tensor::dim(int i) const {
 
 Device Tensor::device() const {
   return storage_ ? storage_->device() : Device::CPU;
+}
+
+bool Tensor::reusable() const {
+  return storage_ && storage_.use_count() == 1 && storage_->allocated() && !storage_->frozen();
 }
 
 void* Tensor::raw_data() const {

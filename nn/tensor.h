@@ -50,6 +50,8 @@ class Storage {
   void* data() const { return data_; }
   std::size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
+  // True for memory from allocate() (writable, ours), false for wrapped or adopted memory.
+  bool allocated() const { return allocated_; }
 
   // Declares the values final, so kernels may keep work derived from them (a GEMM operand packed
   // for the kernel in use) with the storage and reuse it until the storage is freed. Nothing
@@ -72,6 +74,7 @@ class Storage {
   Device device_;
   std::function<void(void*)> release_;
   std::shared_ptr<const void> keep_alive_;
+  bool allocated_ = false;
   std::atomic<bool> frozen_{false};
   mutable std::mutex derived_mutex_;
   mutable std::vector<std::pair<std::string, std::shared_ptr<const void>>> derived_;
@@ -102,6 +105,10 @@ class Tensor {
   std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype_); }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   std::size_t offset() const { return offset_; }
+  // True when no other tensor uses this one's storage and that storage is plain CPU memory from
+  // Storage::allocate, not frozen: nothing else can observe it, so an op that was handed this
+  // tensor by value (std::move) may write its result over it instead of allocating.
+  bool reusable() const;
 
   void* raw_data() const;
   // Typed access; throws if T does not match the dtype (float for F32, double for F64, ...).

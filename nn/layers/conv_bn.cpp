@@ -1,6 +1,7 @@
 #include "nn/layers/conv_bn.h"
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "nn/error.h"
@@ -141,13 +142,13 @@ Tensor ConvBn::forward(const Tensor& x, const TapContext& ctx, const std::string
 }
 
 Tensor ConvBn::forward_tail(const Tensor& x, const TapContext& ctx, const std::string& conv_tap,
-                            std::initializer_list<std::string> bn_taps, const Tensor& residual,
+                            std::initializer_list<std::string> bn_taps, Tensor residual,
                             bool relu) const {
   bool observed = ctx.wants(conv_tap);
   for (const std::string& t : bn_taps) observed = observed || ctx.wants(t);
   if (!observed && folded()) {
     return ops::conv2d(x, folded_.weight, folded_.bias, folded_.stride, folded_.padding,
-                       folded_.groups, residual, relu);
+                       folded_.groups, std::move(residual), relu);
   }
   Tensor y = forward(x, ctx, conv_tap, bn_taps);
   if (residual.defined()) y = ops::add(y, residual);

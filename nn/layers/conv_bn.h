@@ -48,10 +48,10 @@ class ConvBn {
   // relu?(bn(conv(x)) + residual): forward() followed by a block's tail (residual undefined =
   // none). On the folded path the add and ReLU run inside the convolution (ops::conv2d's fused
   // tail, the same bits as the separate ops). Pass a residual only when no tap wants the sum
-  // before the ReLU; the result is what the ReLU (or add) tap sees.
+  // before the ReLU; the result is what the ReLU (or add) tap sees. A residual moved in that
+  // nothing else holds may be overwritten with the result (see ops::conv2d).
   Tensor forward_tail(const Tensor& x, const TapContext& ctx, const std::string& conv_tap,
-                      std::initializer_list<std::string> bn_taps, const Tensor& residual,
-                      bool relu) const;
+                      std::initializer_list<std::string> bn_taps, Tensor residual, bool relu) const;
   // bn(conv(x)) through the two separate ops, whatever the fold state (the reference path).
   Tensor forward_unfolded(const Tensor& x) const;
 

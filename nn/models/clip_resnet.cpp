@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "nn/error.h"
 #include "nn/models/tokens.h"
@@ -188,7 +189,8 @@ std::vector<TapInfo> ClipResNet::taps() const {
   return t;
 }
 
-Tensor ClipResNet::run_block(const Block& b, const std::string& p, const Tensor& x,
+// `x` by value: see ResNet::run_block (the shortcut handed over, overwritten with the output).
+Tensor ClipResNet::run_block(const Block& b, const std::string& p, Tensor x,
                              const TapContext& ctx) const {
   auto tap = [&](const char* leaf, const Tensor& v) { ctx.tap(p + leaf, v); };
   // Each conv + BN + ReLU, and conv3 + BN + shortcut add + ReLU, run as one fused conv when no
@@ -200,17 +202,17 @@ Tensor ClipResNet::run_block(const Block& b, const std::string& p, const Tensor&
   tap("relu2", out);
   if (b.stride > 1) out = ops::avg_pool2d(out, b.stride, b.stride);
   tap("avgpool", out);
-  Tensor identity = x;
+  Tensor identity = std::move(x);
   if (b.has_downsample) {
-    identity = ops::avg_pool2d(x, b.stride, b.stride);
+    identity = ops::avg_pool2d(identity, b.stride, b.stride);
     tap("downsample.-1", identity);
     identity =
         b.down.forward(identity, ctx, p + "downsample.0", {p + "downsample.1", p + "downsample"});
   }
   if (!ctx.wants(p + "add")) {
-    out = b.c3.forward_tail(out, ctx, p + "conv3", {p + "bn3"}, identity, true);
+    out = b.c3.forward_tail(out, ctx, p + "conv3", {p + "bn3"}, std::move(identity), true);
   } else {
-    out = b.c3.forward_tail(out, ctx, p + "conv3", {p + "bn3"}, identity, false);
+    out = b.c3.forward_tail(out, ctx, p + "conv3", {p + "bn3"}, std::move(identity), false);
     tap("add", out);
     out = ops::relu(out);
   }
@@ -252,7 +254,7 @@ Tensor ClipResNet::forward(const Tensor& images, TapContext& ctx) const {
     const std::string stage = str("layer", s + 1);
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const std::string block = stage + "." + std::to_string(i);
-      x = run_block(stages_[s][i], block + ".", x, ctx);
+      x = run_block(stages_[s][i], block + ".", std::move(x), ctx);
       ctx.tap(block, x);
     }
     ctx.tap(stage, x);

@@ -58,7 +58,7 @@ class ClipResNet : public Model {
     bool has_downsample = false;
     ConvBn down;  // downsample.0 -> downsample.1 (after the downsample.-1 average pool)
   };
-  Tensor run_block(const Block& b, const std::string& prefix, const Tensor& x,
+  Tensor run_block(const Block& b, const std::string& prefix, Tensor x,
                    const TapContext& ctx) const;
   Tensor attention_pool(const Tensor& x) const;
 

@@ -1,6 +1,7 @@
 #include "nn/models/resnet.h"
 
 #include <cmath>
+#include <utility>
 
 #include "nn/error.h"
 #include "nn/ops.h"
@@ -166,7 +167,9 @@ std::vector<TapInfo> ResNet::taps() const {
   return t;
 }
 
-Tensor ResNet::run_block(const Block& b, const std::string& p, const Tensor& x,
+// `x` is taken by value so that, moved in by forward(), the shortcut can be handed to the last
+// conv as the only holder of the block's input (then overwritten with the block's output).
+Tensor ResNet::run_block(const Block& b, const std::string& p, Tensor x,
                          const TapContext& ctx) const {
   auto tap = [&](const char* leaf, const Tensor& v) { ctx.tap(p + leaf, v); };
   // Each conv + BN + ReLU, and the last conv + BN + shortcut add + ReLU, run as one fused conv
@@ -178,17 +181,19 @@ Tensor ResNet::run_block(const Block& b, const std::string& p, const Tensor& x,
     out = b.c2.forward_tail(out, ctx, p + "conv2", {p + "bn2"}, Tensor{}, true);
     tap("relu_1", out);
   }
-  Tensor identity = x;
-  if (b.has_downsample) {
-    identity = b.down.forward(x, ctx, p + "downsample.0", {p + "downsample.1", p + "downsample"});
-  }
+  // The shortcut; the block's input is released either way (a copy of it becomes the
+  // shortcut, or it is no longer needed once downsampled).
+  Tensor identity = b.has_downsample ? b.down.forward(x, ctx, p + "downsample.0",
+                                                      {p + "downsample.1", p + "downsample"})
+                                     : x;
+  x = Tensor{};
   const char* last_conv = config_.bottleneck ? "conv3" : "conv2";
   const char* last_bn = config_.bottleneck ? "bn3" : "bn2";
   const int relu_call = config_.bottleneck ? 2 : 1;
   if (!ctx.wants(p + "add")) {
-    out = last.forward_tail(out, ctx, p + last_conv, {p + last_bn}, identity, true);
+    out = last.forward_tail(out, ctx, p + last_conv, {p + last_bn}, std::move(identity), true);
   } else {
-    out = last.forward_tail(out, ctx, p + last_conv, {p + last_bn}, identity, false);
+    out = last.forward_tail(out, ctx, p + last_conv, {p + last_bn}, std::move(identity), false);
     tap("add", out);
     out = ops::relu(out);
   }
@@ -208,7 +213,7 @@ Tensor ResNet::forward(const Tensor& images, TapContext& ctx) const {
     const std::string stage = str("layer", s + 1);
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const std::string block = stage + "." + std::to_string(i);
-      x = run_block(stages_[s][i], block + ".", x, ctx);
+      x = run_block(stages_[s][i], block + ".", std::move(x), ctx);
       ctx.tap(block, x);
     }
     ctx.tap(stage, x);

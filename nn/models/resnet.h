@@ -48,7 +48,7 @@ class ResNet : public Model {
     bool has_downsample = false;
     ConvBn down;  // downsample.0 -> downsample.1
   };
-  Tensor run_block(const Block& b, const std::string& prefix, const Tensor& x,
+  Tensor run_block(const Block& b, const std::string& prefix, Tensor x,
                    const TapContext& ctx) const;
 
   ResNetConfig config_;

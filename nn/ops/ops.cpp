@@ -70,7 +70,7 @@ void expect_unary(const Tensor& x, std::string_view op) {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride, int padding,
-              int groups, const Tensor& residual, bool relu) {
+              int groups, Tensor residual, bool relu) {
   constexpr std::string_view op = "conv2d";
   expect_f32(x, op, "x");
   expect_f32(weight, op, "weight");

@@ -15,6 +15,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/error.h"
@@ -405,6 +406,33 @@ TEST(BackendOps, FusedConvTailEqualsSeparateOpsBitForBit) {
       const Tensor add_only = conv2d(x, w, b, s, k / 2, 1, r, false);
       EXPECT_TRUE(bit_identical(add_only, add(conv2d(x, w, b, s, k / 2), r))) << backend_name(be);
     }
+  }
+}
+
+// A residual handed over that nothing else holds is overwritten with the result (same bits);
+// one the caller still holds, or a frozen one, is left alone.
+TEST(BackendOps, CpuConvWritesOverAResidualOnlyWhenNothingElseHoldsIt) {
+  std::mt19937 rng(10);
+  ScopedBackend scope(Backend::Cpu);
+  for (auto [n, c, hw, o, k] : {std::array<int, 5>{2, 16, 20, 24, 3}, {5, 16, 14, 12, 1}}) {
+    const Tensor x = random_tensor({n, c, hw, hw}, rng);
+    const Tensor w = random_tensor({o, c, k, k}, rng, -0.2f, 0.2f);
+    const Tensor b = random_tensor({o}, rng);
+    const Tensor r = random_tensor({n, o, hw, hw}, rng);
+    const Tensor before = r.clone();
+    const Tensor held = conv2d(x, w, b, 1, k / 2, 1, r, true);
+    EXPECT_TRUE(bit_identical(r, before)) << "a held residual was written";
+    Tensor handed = r.clone();
+    const void* handed_data = handed.raw_data();
+    const Tensor reused = conv2d(x, w, b, 1, k / 2, 1, std::move(handed), true);
+    EXPECT_EQ(reused.raw_data(), handed_data);
+    EXPECT_TRUE(bit_identical(reused, held));
+    Tensor frozen = r.clone();
+    frozen.storage()->freeze();
+    const void* frozen_data = frozen.raw_data();
+    const Tensor fresh = conv2d(x, w, b, 1, k / 2, 1, std::move(frozen), true);
+    EXPECT_NE(fresh.raw_data(), frozen_data);
+    EXPECT_TRUE(bit_identical(fresh, held));
   }
 }
 

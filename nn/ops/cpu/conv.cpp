@@ -337,7 +337,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int str
       col_tasks >= want ? 1 : std::min(a_panels, (want + col_tasks - 1) / col_tasks);
   const std::int64_t panels_per_group = (a_panels + row_groups - 1) / row_groups;
 
-  Tensor out = Tensor::empty({g.n, g.o, g.oh, g.ow});
+  // A residual nobody else holds is overwritten with the result: every residual tile goes
+  // through the streaming pass below, which reads each residual value just before writing the
+  // output value over it (and x, a different storage, is never written).
+  Tensor out = rp && residual.reusable() && residual.storage() != x.storage()
+                   ? residual
+                   : Tensor::empty({g.n, g.o, g.oh, g.ow});
   const float* xp = x.data<float>();
   float* yp = out.data<float>();
   auto column_tile = [&](std::int64_t ct, std::int64_t& col0, std::int64_t& cols) {
