@@ -150,6 +150,10 @@ std::vector<Case> all_cases() {
   add_conv(cases, rng, 6, 40, 9, 9, 20, 3, 2, 1, 1, true);
   add_conv(cases, rng, 9, 24, 8, 8, 16, 5, 1, 2, 1, false, true);
   add_conv(cases, rng, 2, 100, 11, 11, 40, 3, 1, 1, 1, true);
+  // Depth beyond one GEMM k block (1024): k blocks that start inside a channel's taps, and a
+  // 1x1 conv read in place across images with blocks accumulated.
+  add_conv(cases, rng, 2, 120, 7, 7, 24, 3, 1, 1, 1, true, true);
+  add_conv(cases, rng, 3, 1100, 8, 8, 16, 1, 1, 0, 1, true, true);
   // Column tiles cut across image boundaries: a map larger than a tile, one smaller (tiles
   // starting and ending inside images), and few tiles with the rows split (shared gather).
   add_conv(cases, rng, 3, 8, 23, 23, 10, 3, 1, 1, 1, true, true);

@@ -93,8 +93,8 @@ TEST(Gemm, EveryKernelMatchesFloat64OnRandomShapes) {
       const bool large = trial % 4 == 0;
       const std::int64_t m = large ? big(rng) : small(rng);
       const std::int64_t n = large ? big(rng) : small(rng);
-      // k beyond one k block (256) in some trials, so blocks accumulate.
-      const std::int64_t k = trial % 5 == 0 ? 600 + small(rng) : small(rng);
+      // k beyond one k block in some trials, so blocks accumulate.
+      const std::int64_t k = trial % 5 == 0 ? gemm_k_block() + 100 + small(rng) : small(rng);
       const Product p = make(rng, m, n, k, trial & 1, trial & 2, trial % 3 == 0, trial % 16);
       const std::vector<float> got = run(p, trial % 2 == 0);
       for (std::int64_t i = 0; i < m; ++i) {
@@ -121,7 +121,7 @@ TEST(Gemm, ParallelIsBitIdenticalToSerialForAnyThreadCount) {
   std::mt19937 rng(11);
   for (GemmIsa isa : gemm_available_isas()) {
     set_gemm_isa(isa);
-    for (auto [m, n, k] : {std::array<std::int64_t, 3>{333, 517, 700},
+    for (auto [m, n, k] : {std::array<std::int64_t, 3>{333, 517, gemm_k_block() + 190},
                            {1000, 40, 300},
                            {37, 1200, 260},
                            {1200, 100, 290}}) {
@@ -143,7 +143,7 @@ TEST(Gemm, ParallelIsBitIdenticalToSerialForAnyThreadCount) {
 
 TEST(Gemm, PackedSubProductsEqualTheWholeProduct) {
   std::mt19937 rng(3);
-  const std::int64_t m = 70, n = 150, k = 300;
+  const std::int64_t m = 70, n = 150, k = gemm_k_block() + 44;
   const Product p = make(rng, m, n, k, false, false, false, 15);
   const std::vector<float> whole = run(p, false);
   const GemmPanels panels = gemm_panels();
@@ -171,7 +171,7 @@ TEST(Gemm, InPlaceBEqualsPackedB) {
   for (GemmIsa isa : gemm_available_isas()) {
     set_gemm_isa(isa);
     const GemmPanels panels = gemm_panels();
-    const std::int64_t m = 37, n = 3 * panels.nr, k = 530, ldb = n + 13;
+    const std::int64_t m = 37, n = 3 * panels.nr, k = gemm_k_block() + 274, ldb = n + 13;
     Product p = make(rng, m, n, k, false, false, false, 15);
     std::vector<float> b(static_cast<std::size_t>(k * ldb));
     for (std::int64_t q = 0; q < k; ++q) {
@@ -204,7 +204,7 @@ TEST(Gemm, ColumnImagesEqualThePlainProduct) {
     set_gemm_isa(isa);
     const GemmPanels panels = gemm_panels();
     const std::int64_t size = panels.nr + 5, first = 3;
-    const std::int64_t m = 37, k = 530, n = 4 * size - first - 7;
+    const std::int64_t m = 37, k = gemm_k_block() + 274, n = 4 * size - first - 7;
     Product p = make(rng, m, n, k, false, false, true, 15);
     std::vector<float> ap(static_cast<std::size_t>(panels.a_floats(m, k)));
     std::vector<float> bp(static_cast<std::size_t>(panels.b_floats(k, n)));
