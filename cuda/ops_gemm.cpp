@@ -179,8 +179,9 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
   Tensor merged = empty({n, lq, e}, DType::F32, what);
   kernels::merge_heads(in(ctx), out(merged), n, lq, num_heads, dh, s);
   check_launch(what);
-  Tensor y = empty({n, lq, e}, DType::F32, what);
-  detail::linear_rows(in(merged), in(out_proj_weight), in(out_proj_bias), out(y), n * lq, e, e,
+  const std::int64_t width = out_proj_weight.dim(0);
+  Tensor y = empty({n, lq, width}, DType::F32, what);
+  detail::linear_rows(in(merged), in(out_proj_weight), in(out_proj_bias), out(y), n * lq, e, width,
                       what);
   return y;
 }

@@ -65,8 +65,9 @@ Tensor softmax_lastdim(const Tensor& x);
 
 // torch.nn.MultiheadAttention forward (batch_first layout [N, L, E]; need_weights=False; no mask;
 // no dropout): query [N, Lq, E], key/value [N, Lk, E]; in_proj_weight [3E, E], in_proj_bias [3E]
-// (q, k, v stacked; the bias may be undefined), out_proj_weight [E, E], out_proj_bias [E] (may be
-// undefined). E must be divisible by num_heads. Returns [N, Lq, E].
+// (q, k, v stacked; the bias may be undefined), out_proj_weight [O, E], out_proj_bias [O] (may be
+// undefined). O is E in nn.MultiheadAttention; CLIP's attention pool passes its c_proj [D, E]
+// here, as torch's functional form allows. E must be divisible by num_heads. Returns [N, Lq, O].
 Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                             const Tensor& in_proj_weight, const Tensor& in_proj_bias,
                             const Tensor& out_proj_weight, const Tensor& out_proj_bias,

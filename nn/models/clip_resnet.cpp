@@ -1,13 +1,11 @@
 #include "nn/models/clip_resnet.h"
 
 #include <cmath>
-#include <cstring>
 #include <utility>
 
 #include "nn/error.h"
 #include "nn/models/tokens.h"
 #include "nn/ops.h"
-#include "nn/ops/registry.h"
 #include "nn/parallel.h"
 
 namespace repscope {
@@ -40,13 +38,6 @@ Conv2d make_conv(int in, int out, int k, int pad) {
 int stem_size(int px) {
   return ((px + 2 - 3) / 2 + 1) / 2;
 }  // conv1 stride 2, then avgpool 2
-
-// A copy of the CPU tensor `t` on `like`'s device (through the transfer its backend registered).
-Tensor to_device_of(const Tensor& t, const Tensor& like) {
-  const ops::TransferFn to = ops::transfer_to(like.device());
-  check(to != nullptr, "no transfer to ", device_name(like.device()), " is registered");
-  return to(t);
-}
 
 }  // namespace
 
@@ -87,9 +78,6 @@ ClipResNet::ClipResNet(ClipResNetConfig config) : config_(std::move(config)) {
   // CLIP.initialize_parameters: attention-pool weights ~ N(0, in_features^-1/2).
   const Init attn_init = Init::normal(1.0 / std::sqrt(static_cast<double>(e)));
   for (Linear* l : {&q_proj_, &k_proj_, &v_proj_, &c_proj_}) l->weight_init = attn_init;
-  identity_ = Tensor::zeros({e, e});
-  float* id = identity_.data<float>();
-  for (int i = 0; i < e; ++i) id[static_cast<std::int64_t>(i) * e + i] = 1.0f;
 }
 
 ParamList ClipResNet::parameters() {
@@ -233,11 +221,11 @@ Tensor ClipResNet::attention_pool(const Tensor& x) const {
   const Tensor biases[] = {q_proj_.bias, k_proj_.bias, v_proj_.bias};
   const Tensor in_proj_weight = concat0(weights, 3);
   const Tensor in_proj_bias = concat0(biases, 3);
-  // identity_ is a constant, not a parameter: it stays on the CPU and visits the device per call.
-  const Tensor identity = x.device() == Device::CPU ? identity_ : to_device_of(identity_, x);
-  Tensor attended = ops::multi_head_attention(query, tokens, tokens, in_proj_weight, in_proj_bias,
-                                              identity, Tensor{}, config_.heads());
-  return c_proj_.forward(attended.reshape({n, c}));
+  // c_proj is the attention's output projection, as in CLIP's F.multi_head_attention_forward call.
+  const Tensor pooled =
+      ops::multi_head_attention(query, tokens, tokens, in_proj_weight, in_proj_bias, c_proj_.weight,
+                                c_proj_.bias, config_.heads());
+  return pooled.reshape({n, pooled.dim(2)});
 }
 
 Tensor ClipResNet::forward(const Tensor& images, TapContext& ctx) const {

@@ -68,7 +68,6 @@ class ClipResNet : public Model {
   // attnpool
   Tensor positional_embedding_;  // [HW + 1, E]
   Linear q_proj_, k_proj_, v_proj_, c_proj_;
-  Tensor identity_;  // [E, E]: the attention's output projection is c_proj, applied afterwards
 };
 
 }  // namespace repscope

@@ -1,5 +1,6 @@
 #include "nn/models/tokens.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -119,17 +120,31 @@ Tensor attention_pool_tokens(const Tensor& x, const Tensor& pos) {
   const float* src = x.data<float>();
   const float* p = pos.data<float>();
   float* dst = tokens.data<float>();
-  parallel_for(0, n * c, 16, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t nc = begin; nc < end; ++nc) {
-      const std::int64_t img = nc / c, ch = nc % c;
-      const float* plane = src + nc * hw;
-      float* row = dst + img * (hw + 1) * c;
-      double sum = 0.0;
+  // A transpose of [C, HW] planes into [HW + 1, C] rows, done a block of channels at a time so
+  // that each token row is written a cache line at a time (one channel at a time wrote every
+  // value to a different line: ~6 ms for CLIP RN50's 16 × 50 × 2048 tokens). Each channel's
+  // mean is still summed in position order, in double.
+  constexpr std::int64_t kBlock = 16;
+  const std::int64_t blocks = (c + kBlock - 1) / kBlock;
+  parallel_for(0, n * blocks, 4, [&](std::int64_t begin, std::int64_t end) {
+    double sum[kBlock];
+    for (std::int64_t nb = begin; nb < end; ++nb) {
+      const std::int64_t img = nb / blocks, ch0 = nb % blocks * kBlock;
+      const std::int64_t width = std::min(kBlock, c - ch0);
+      const float* planes = src + (img * c + ch0) * hw;
+      float* rows = dst + img * (hw + 1) * c + ch0;
+      for (std::int64_t b = 0; b < width; ++b) sum[b] = 0.0;
       for (std::int64_t j = 0; j < hw; ++j) {
-        sum += plane[j];
-        row[(j + 1) * c + ch] = plane[j] + p[(j + 1) * c + ch];
+        float* row = rows + (j + 1) * c;
+        const float* pj = p + (j + 1) * c + ch0;
+        for (std::int64_t b = 0; b < width; ++b) {
+          const float v = planes[b * hw + j];
+          sum[b] += v;
+          row[b] = v + pj[b];
+        }
       }
-      row[ch] = static_cast<float>(sum / static_cast<double>(hw)) + p[ch];
+      for (std::int64_t b = 0; b < width; ++b)
+        rows[b] = static_cast<float>(sum[b] / static_cast<double>(hw)) + p[ch0 + b];
     }
   });
   return tokens;

@@ -253,9 +253,12 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
   REPSCOPE_CHECK(num_heads >= 1 && e % num_heads == 0, "ops::multi_head_attention: embedding dim ",
                  e, " is not divisible by num_heads ", num_heads);
   in_proj_weight.expect_shape({3 * e, e}, "multi_head_attention in_proj_weight");
-  out_proj_weight.expect_shape({e, e}, "multi_head_attention out_proj_weight");
+  expect_ndim(out_proj_weight, 2, op, "out_proj_weight");
+  REPSCOPE_CHECK(out_proj_weight.dim(1) == e && out_proj_weight.dim(0) >= 1,
+                 "ops::multi_head_attention: out_proj_weight ", shape_str(out_proj_weight.shape()),
+                 " must be [out, ", e, "] for the embedding dim ", e);
   expect_optional_vector(in_proj_bias, 3 * e, op, "in_proj_bias");
-  expect_optional_vector(out_proj_bias, e, op, "out_proj_bias");
+  expect_optional_vector(out_proj_bias, out_proj_weight.dim(0), op, "out_proj_bias");
   const Device d = common_device(
       op, {&query, &key, &value, &in_proj_weight, &in_proj_bias, &out_proj_weight, &out_proj_bias});
   return kernel_for<OpId::MultiHeadAttention>(d)(query, key, value, in_proj_weight, in_proj_bias,

@@ -251,22 +251,25 @@ std::vector<Case> all_cases() {
     std::int64_t n, lq, lk, e;
     int heads;
     bool bias;
+    std::int64_t out = 0;  // the output projection's width; 0: e (CLIP's attention pool: not)
   };
   for (const Mha& m :
        {Mha{1, 5, 5, 8, 2, true}, Mha{2, 7, 7, 12, 3, false}, Mha{2, 1, 10, 16, 4, true},
-        Mha{1, 50, 50, 64, 8, true}, Mha{3, 4, 9, 6, 1, true}}) {
-    const std::int64_t e = m.e;
+        Mha{1, 50, 50, 64, 8, true}, Mha{3, 4, 9, 6, 1, true}, Mha{2, 1, 10, 16, 4, true, 6},
+        Mha{2, 3, 3, 8, 2, false, 20}}) {
+    const std::int64_t e = m.e, out = m.out > 0 ? m.out : m.e;
     Tensor q = random_tensor({m.n, m.lq, e}, rng);
     Tensor kv = random_tensor({m.n, m.lk, e}, rng);
     const int heads = m.heads;
     cases.push_back(
         {OpId::MultiHeadAttention,
          "multi_head_attention n" + std::to_string(m.n) + " lq" + std::to_string(m.lq) + " lk" +
-             std::to_string(m.lk) + " e" + std::to_string(e) + " h" + std::to_string(heads),
+             std::to_string(m.lk) + " e" + std::to_string(e) + " h" + std::to_string(heads) +
+             " out" + std::to_string(out),
          {q, m.lq == m.lk ? q : kv, m.lq == m.lk ? q : kv.clone(),
           random_tensor({3 * e, e}, rng, -0.5f, 0.5f),
-          m.bias ? random_tensor({3 * e}, rng) : Tensor{}, random_tensor({e, e}, rng, -0.5f, 0.5f),
-          m.bias ? random_tensor({e}, rng) : Tensor{}},
+          m.bias ? random_tensor({3 * e}, rng) : Tensor{},
+          random_tensor({out, e}, rng, -0.5f, 0.5f), m.bias ? random_tensor({out}, rng) : Tensor{}},
          [heads](const std::vector<Tensor>& t) {
            return multi_head_attention(t[0], t[1], t[2], t[3], t[4], t[5], t[6], heads);
          }});
@@ -533,6 +536,18 @@ TEST(BackendOps, BadArgumentsNameTheTensor) {
                              Tensor{}, 2);
       },
       "in_proj_weight");
+  expect_error(
+      [&] {
+        multi_head_attention(q, q, q, Tensor::zeros({24, 8}), Tensor{}, Tensor::zeros({8, 6}),
+                             Tensor{}, 2);
+      },
+      "out_proj_weight");
+  expect_error(
+      [&] {
+        multi_head_attention(q, q, q, Tensor::zeros({24, 8}), Tensor{}, Tensor::zeros({5, 8}),
+                             Tensor::zeros({8}), 2);
+      },
+      "out_proj_bias");
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
   const float* bi = detail::optional_data(in_proj_bias);
   const float* wo = out_proj_weight.data<float>();
   const float* bo = detail::optional_data(out_proj_bias);
-  Tensor out = Tensor::empty({n, lq, e});
+  const std::int64_t width = out_proj_weight.dim(0);
+  Tensor out = Tensor::empty({n, lq, width});
   float* yp = out.data<float>();
   std::vector<double> scores(static_cast<std::size_t>(lk));
   std::vector<double> context(static_cast<std::size_t>(lq * e));
@@ -70,11 +71,11 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
       }
     }
     for (std::int64_t i = 0; i < lq; ++i) {
-      for (std::int64_t o = 0; o < e; ++o) {
+      for (std::int64_t o = 0; o < width; ++o) {
         double acc = bo ? bo[o] : 0.0;
         for (std::int64_t d = 0; d < e; ++d)
           acc += context[static_cast<std::size_t>(i * e + d)] * wo[o * e + d];
-        yp[(b * lq + i) * e + o] = static_cast<float>(acc);
+        yp[(b * lq + i) * width + o] = static_cast<float>(acc);
       }
     }
   }
