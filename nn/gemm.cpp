@@ -155,7 +155,9 @@ void pack_b_panels(std::int64_t k, std::int64_t n, const float* b, std::int64_t 
     float* panel = out + jp * nr * k;
     const std::int64_t j0 = jp * nr;
     const std::int64_t cols = std::min<std::int64_t>(nr, n - j0);
-    if (trans_b) {
+    if (trans_b && active().pack_transposed != nullptr && nr == active().nr) {
+      active().pack_transposed(b + j0 * ldb, ldb, k, static_cast<int>(cols), panel);
+    } else if (trans_b) {
       // A transpose, in blocks of 16 k steps so the panel rows being written (16 × nr values)
       // stay in L1 while each of the nr source rows is read 16 values (a cache line) at a time.
       constexpr std::int64_t kBlock = 16;

@@ -46,10 +46,18 @@ struct TileArgs {
 
 using MicroKernel = void (*)(const TileArgs& t);
 
+// Packs one B panel of a transposed B (B = Wᵀ, W row-major with pitch ldw): rows [0, cols) of
+// `w` become the panel's first `cols` columns, for k steps ([k][nr]; columns past `cols` zero).
+using PackTransposedPanel = void (*)(const float* w, std::int64_t ldw, std::int64_t k, int cols,
+                                     float* panel);
+
 struct KernelInfo {
   GemmIsa isa;
   int mr, nr;
   MicroKernel kernel;
+  // Optional: a vectorised pack_transposed_panel (gemm.cpp's plain loop when null). A copy: it
+  // must give exactly the plain loop's panel.
+  PackTransposedPanel pack_transposed = nullptr;
 };
 
 // Kernels compiled into this build (each in its own file, compiled for its instruction set

@@ -163,6 +163,40 @@ TEST(Gemm, PackedSubProductsEqualTheWholeProduct) {
   EXPECT_EQ(c, whole);
 }
 
+// A transposed B (a linear layer's weight W, B = Wᵀ) packs into the panel layout exactly, under
+// every kernel (AVX-512 transposes 16 × 16 blocks in registers): partial blocks of k, partial
+// and single-row last panels, a row pitch wider than k.
+TEST(Gemm, TransposedPackIsThePanelLayout) {
+  ScopedGemmIsa restore;
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (GemmIsa isa : gemm_available_isas()) {
+    set_gemm_isa(isa);
+    const GemmPanels panels = gemm_panels();
+    for (auto [k, n] : {std::pair<std::int64_t, std::int64_t>{16, panels.nr},
+                        {37, 3 * panels.nr},
+                        {1, 5},
+                        {300, 2 * panels.nr + 1},
+                        {33, panels.nr + 17}}) {
+      const std::int64_t ldw = k + 3;
+      std::vector<float> w(static_cast<std::size_t>(n * ldw));
+      for (float& v : w) v = dist(rng);
+      std::vector<float> packed(static_cast<std::size_t>(panels.b_floats(k, n)), -7.0f);
+      gemm_pack_b(k, n, w.data(), ldw, true, packed.data());
+      std::int64_t wrong = 0;
+      for (std::int64_t j = 0; j < (n + panels.nr - 1) / panels.nr * panels.nr; ++j) {
+        for (std::int64_t p = 0; p < k; ++p) {
+          const float want = j < n ? w[static_cast<std::size_t>(j * ldw + p)] : 0.0f;
+          const float got = packed[static_cast<std::size_t>(j / panels.nr * panels.nr * k +
+                                                            p * panels.nr + j % panels.nr)];
+          wrong += std::memcmp(&want, &got, sizeof(float)) != 0;
+        }
+      }
+      EXPECT_EQ(wrong, 0) << gemm_isa_name(isa) << " k " << k << " n " << n;
+    }
+  }
+}
+
 // B read in place (a 1x1 convolution's input rows) gives the bits of B packed first, under
 // every kernel; a width that is not whole panels is refused.
 TEST(Gemm, InPlaceBEqualsPackedB) {
