@@ -159,9 +159,6 @@ void kernel_avx512(const TileArgs& t) {
   }
 }
 
-}  // namespace
-#pragma GCC pop_options
-
 // Transposes a 16 × 16 block in registers: r[i] holds row i on entry, column i on exit.
 inline void transpose16(__m512 (&r)[16]) {
   __m512 t[16];
@@ -214,6 +211,9 @@ void pack_transposed_avx512(const float* w, std::int64_t ldw, std::int64_t k, in
     }
   }
 }
+
+}  // namespace
+#pragma GCC pop_options
 
 bool avx512_kernel(KernelInfo& out) {
   out = {GemmIsa::Avx512, kMr, kNr, kernel_avx512, pack_transposed_avx512};
