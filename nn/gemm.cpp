@@ -151,12 +151,14 @@ void pack_a_panels(std::int64_t m, std::int64_t k, const float* a, std::int64_t 
 // Packs panels [p0, p1) of op(B).
 void pack_b_panels(std::int64_t k, std::int64_t n, const float* b, std::int64_t ldb, bool trans_b,
                    float* out, int nr, std::int64_t p0, std::int64_t p1) {
+  const gemm_detail::PackTransposedPanel fast_transpose =
+      active().nr == nr ? active().pack_transposed : nullptr;  // it packs the kernel's width
   for (std::int64_t jp = p0; jp < p1; ++jp) {
     float* panel = out + jp * nr * k;
     const std::int64_t j0 = jp * nr;
     const std::int64_t cols = std::min<std::int64_t>(nr, n - j0);
-    if (trans_b && active().pack_transposed != nullptr && nr == active().nr) {
-      active().pack_transposed(b + j0 * ldb, ldb, k, static_cast<int>(cols), panel);
+    if (trans_b && fast_transpose != nullptr) {
+      fast_transpose(b + j0 * ldb, ldb, k, static_cast<int>(cols), panel);
     } else if (trans_b) {
       // A transpose, in blocks of 16 k steps so the panel rows being written (16 × nr values)
       // stay in L1 while each of the nr source rows is read 16 values (a cache line) at a time.

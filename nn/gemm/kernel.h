@@ -55,8 +55,8 @@ struct KernelInfo {
   GemmIsa isa;
   int mr, nr;
   MicroKernel kernel;
-  // Optional: a vectorised pack_transposed_panel (gemm.cpp's plain loop when null). A copy: it
-  // must give exactly the plain loop's panel.
+  // Optional: a vectorised transposing pack (gemm.cpp's plain loop when null). A copy: it must
+  // give exactly the plain loop's panel.
   PackTransposedPanel pack_transposed = nullptr;
 };
 
