@@ -73,4 +73,28 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
                             const Tensor& out_proj_weight, const Tensor& out_proj_bias,
                             int num_heads);
 
+// ---- Channel-blocked layout: the CPU's direct convolution ---------------------------------
+//
+// [N, C, H, W] stored as [N, C/16, H, W, 16]: channel c of position (h, w) at
+// [n][c / 16][h][w][c % 16], so the 16 channels of a block at one position are one vector. A
+// direct convolution on this layout reads every input value in place (no im2col copies) and
+// keeps a register tile of 6 positions × 64 output channels; ResNets run their blocks in it on
+// CPUs where that kernel is fast (blocked_convolution_fast()). C must be a multiple of
+// kChannelBlock. CPU only: the CUDA backend has no blocked kernels (models stay NCHW there).
+inline constexpr int kChannelBlock = 16;
+// [N, C, H, W] -> [N, C/16, H, W, 16] and back.
+Tensor to_blocked(const Tensor& x);
+Tensor from_blocked(const Tensor& x);
+// conv2d (groups 1) on blocked tensors: x [N, C/16, H, W, 16], weight [O, C, kh, kw] (torch
+// layout, O a multiple of 16), bias [O] or undefined; returns [N, O/16, OH, OW, 16]. The fused
+// tail as conv2d's: relu(conv + residual) with the bits of the separate add and relu ops (which
+// take blocked tensors as they are); a reusable residual may be overwritten with the result.
+Tensor conv2d_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride,
+                      int padding, Tensor residual = Tensor{}, bool relu = false);
+// avg_pool2d on a blocked tensor (count_include_pad=True, as avg_pool2d).
+Tensor avg_pool2d_blocked(const Tensor& x, int kernel, int stride, int padding = 0);
+// True when the CPU backend's conv2d_blocked runs its AVX-512 kernel (the GEMM kernel in use,
+// nn/gemm.h, is AVX-512); elsewhere it is a portable loop, correct but slower than conv2d.
+bool blocked_convolution_fast();
+
 }  // namespace repscope::ops

@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "nn/error.h"
+#include "nn/gemm.h"
 #include "nn/ops/kernel_util.h"
 #include "nn/ops/registry.h"
 
@@ -263,6 +264,80 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
       op, {&query, &key, &value, &in_proj_weight, &in_proj_bias, &out_proj_weight, &out_proj_bias});
   return kernel_for<OpId::MultiHeadAttention>(d)(query, key, value, in_proj_weight, in_proj_bias,
                                                  out_proj_weight, out_proj_bias, num_heads);
+}
+
+// ---- channel-blocked layout --------------------------------------------------------------
+
+namespace {
+
+void expect_blocked(const Tensor& x, std::string_view op, std::string_view name) {
+  expect_f32(x, op, name);
+  REPSCOPE_CHECK(x.ndim() == 5 && x.dim(4) == kChannelBlock, "ops::", op, ": tensor '", name,
+                 "' must be channel-blocked [N, C/", kChannelBlock, ", H, W, ", kChannelBlock,
+                 "], got shape ", shape_str(x.shape()));
+}
+
+}  // namespace
+
+Tensor to_blocked(const Tensor& x) {
+  constexpr std::string_view op = "to_blocked";
+  expect_f32(x, op, "x");
+  expect_ndim(x, 4, op, "x");
+  REPSCOPE_CHECK(x.dim(1) % kChannelBlock == 0, "ops::to_blocked: x ", shape_str(x.shape()),
+                 " has ", x.dim(1), " channels, not a multiple of ", kChannelBlock);
+  return kernel_for<OpId::ToBlocked>(x.device())(x);
+}
+
+Tensor from_blocked(const Tensor& x) {
+  expect_blocked(x, "from_blocked", "x");
+  return kernel_for<OpId::FromBlocked>(x.device())(x);
+}
+
+Tensor conv2d_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride,
+                      int padding, Tensor residual, bool relu) {
+  constexpr std::string_view op = "conv2d_blocked";
+  expect_blocked(x, op, "x");
+  expect_f32(weight, op, "weight");
+  expect_ndim(weight, 4, op, "weight");
+  const std::int64_t c = x.dim(1) * kChannelBlock, o = weight.dim(0);
+  REPSCOPE_CHECK(weight.dim(1) == c, "ops::conv2d_blocked: weight ", shape_str(weight.shape()),
+                 " expects ", weight.dim(1), " input channels, x ", shape_str(x.shape()), " has ",
+                 c);
+  REPSCOPE_CHECK(o >= 1 && o % kChannelBlock == 0, "ops::conv2d_blocked: weight ",
+                 shape_str(weight.shape()), " has ", o, " output channels, not a multiple of ",
+                 kChannelBlock);
+  REPSCOPE_CHECK(weight.dim(2) >= 1 && weight.dim(3) >= 1 && weight.dim(2) * weight.dim(3) <= 64,
+                 "ops::conv2d_blocked: weight ", shape_str(weight.shape()),
+                 " must have a kernel of 1 to 64 taps");
+  expect_optional_vector(bias, o, op, "bias");
+  REPSCOPE_CHECK(stride >= 1, "ops::conv2d_blocked: stride must be >= 1, got ", stride);
+  REPSCOPE_CHECK(padding >= 0, "ops::conv2d_blocked: padding must be >= 0, got ", padding);
+  const std::int64_t oh = detail::window_out(x.dim(2), weight.dim(2), stride, padding);
+  const std::int64_t ow = detail::window_out(x.dim(3), weight.dim(3), stride, padding);
+  REPSCOPE_CHECK(oh >= 1 && ow >= 1, "ops::conv2d_blocked: input ", shape_str(x.shape()),
+                 " is too small for kernel ", weight.dim(2), "x", weight.dim(3), " with padding ",
+                 padding);
+  if (residual.defined()) {
+    expect_f32(residual, op, "residual");
+    const Shape out{x.dim(0), o / kChannelBlock, oh, ow, kChannelBlock};
+    REPSCOPE_CHECK(residual.shape() == out, "ops::conv2d_blocked: residual ",
+                   shape_str(residual.shape()), " must have the output's shape ", shape_str(out));
+  }
+  const Device d = common_device(op, {&x, &weight, &bias, &residual});
+  return kernel_for<OpId::Conv2dBlocked>(d)(x, weight, bias, stride, padding, residual, relu);
+}
+
+Tensor avg_pool2d_blocked(const Tensor& x, int kernel, int stride, int padding) {
+  constexpr std::string_view op = "avg_pool2d_blocked";
+  expect_blocked(x, op, "x");
+  expect_window(op, x.dim(2), x.dim(3), kernel, stride, padding, true);
+  return kernel_for<OpId::AvgPool2dBlocked>(x.device())(x, kernel, stride, padding);
+}
+
+bool blocked_convolution_fast() {
+  const std::optional<Backend> forced = forced_backend();
+  return gemm_isa() == GemmIsa::Avx512 && !reference_forced() &&
+         (!forced || *forced == Backend::Cpu);
 }
 
 }  // namespace repscope::ops

@@ -82,10 +82,23 @@ std::string_view op_name(OpId op) {
       return "softmax_lastdim";
     case OpId::MultiHeadAttention:
       return "multi_head_attention";
+    case OpId::ToBlocked:
+      return "to_blocked";
+    case OpId::FromBlocked:
+      return "from_blocked";
+    case OpId::Conv2dBlocked:
+      return "conv2d_blocked";
+    case OpId::AvgPool2dBlocked:
+      return "avg_pool2d_blocked";
     case OpId::Count:
       break;
   }
   return "?";
+}
+
+bool op_cpu_only(OpId op) {
+  return op == OpId::ToBlocked || op == OpId::FromBlocked || op == OpId::Conv2dBlocked ||
+         op == OpId::AvgPool2dBlocked;
 }
 
 std::string_view backend_name(Backend b) {
@@ -157,6 +170,8 @@ Backend select_backend(OpId op, Device device) {
     return *forced;
   }
   if (device == Device::CUDA) {
+    check(!op_cpu_only(op), "ops::", op_name(op),
+          ": the channel-blocked layout is CPU-only (keep CUDA tensors in NCHW)");
     check(has_kernel(op, Backend::Cuda), "ops::", op_name(op),
           ": tensors are on CUDA but no cuda kernel is registered for this op "
           "(build with REPSCOPE_CUDA=ON, or move the tensors to the CPU)");

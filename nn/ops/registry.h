@@ -35,11 +35,17 @@ enum class OpId : std::uint8_t {
   LayerNorm,
   SoftmaxLastdim,
   MultiHeadAttention,
+  ToBlocked,
+  FromBlocked,
+  Conv2dBlocked,
+  AvgPool2dBlocked,
   Count
 };
 inline constexpr int kOpCount = static_cast<int>(OpId::Count);
 // "conv2d", "batch_norm", ... (the function names of nn/ops.h).
 std::string_view op_name(OpId op);
+// The channel-blocked layout's ops (nn/ops.h), which only the CPU backends implement.
+bool op_cpu_only(OpId op);
 
 enum class Backend : std::uint8_t { Reference, Cpu, Cuda, Count };
 inline constexpr int kBackendCount = static_cast<int>(Backend::Count);
@@ -74,6 +80,11 @@ template <> struct OpSignature<OpId::SoftmaxLastdim> { using Fn = UnaryFn; };
 template <> struct OpSignature<OpId::MultiHeadAttention> {
   using Fn = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
                         const Tensor&, const Tensor&, int); };
+template <> struct OpSignature<OpId::ToBlocked> { using Fn = UnaryFn; };
+template <> struct OpSignature<OpId::FromBlocked> { using Fn = UnaryFn; };
+template <> struct OpSignature<OpId::Conv2dBlocked> {
+  using Fn = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, int, int, const Tensor&, bool); };
+template <> struct OpSignature<OpId::AvgPool2dBlocked> { using Fn = Tensor (*)(const Tensor&, int, int, int); };
 // clang-format on
 template <OpId op>
 using KernelFn = typename OpSignature<op>::Fn;

@@ -108,6 +108,28 @@ void add_conv(std::vector<Case>& cases, std::mt19937& rng, std::int64_t n, std::
   cases.push_back(std::move(cs));
 }
 
+// conv2d_blocked on channel-blocked tensors (c and o multiples of 16), optionally with the fused
+// tail.
+void add_blocked_conv(std::vector<Case>& cases, std::mt19937& rng, std::int64_t n, std::int64_t c,
+                      std::int64_t h, std::int64_t w, std::int64_t o, int k, int stride,
+                      int padding, bool bias, bool fused = false) {
+  const std::int64_t oh = (h + 2 * padding - k) / stride + 1,
+                     ow = (w + 2 * padding - k) / stride + 1;
+  constexpr std::int64_t b = kChannelBlock;
+  cases.push_back(
+      {OpId::Conv2dBlocked,
+       "conv2d_blocked x[" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(h) +
+           "," + std::to_string(w) + "] o" + std::to_string(o) + " k" + std::to_string(k) + " s" +
+           std::to_string(stride) + " p" + std::to_string(padding) + (bias ? " bias" : "") +
+           (fused ? " +residual relu" : ""),
+       {random_tensor({n, c / b, h, w, b}, rng), random_tensor({o, c, k, k}, rng, -0.2f, 0.2f),
+        bias ? random_tensor({o}, rng) : Tensor{},
+        fused ? random_tensor({n, o / b, oh, ow, b}, rng) : Tensor{}},
+       [=](const std::vector<Tensor>& t) {
+         return conv2d_blocked(t[0], t[1], t[2], stride, padding, t[3], fused);
+       }});
+}
+
 void add_unary(std::vector<Case>& cases, OpId op, const std::string& name,
                Tensor (*fn)(const Tensor&), Tensor x) {
   cases.push_back(
@@ -164,6 +186,32 @@ std::vector<Case> all_cases() {
   // across images that are gathered), also with the rows split (the shared gather skips them).
   add_conv(cases, rng, 2, 40, 24, 24, 20, 1, 1, 0, 1, true, true);
   add_conv(cases, rng, 1, 48, 24, 24, 200, 1, 1, 0, 1, false, true);
+
+  // The channel-blocked layout: layout changes, the direct convolution (one and several
+  // groups of 64 output channels, partial groups of 1-3 blocks, 1x1 chunks of 16 input blocks
+  // and a last short one, 3x3 chunks of one block, a 5x5, strides, padding, runs of positions
+  // across images, partial tiles), and its average pool.
+  add_unary(cases, OpId::ToBlocked, "to_blocked", &to_blocked, random_tensor({2, 32, 5, 7}, rng));
+  add_unary(cases, OpId::ToBlocked, "to_blocked", &to_blocked, random_tensor({1, 16, 1, 1}, rng));
+  add_unary(cases, OpId::FromBlocked, "from_blocked", &from_blocked,
+            random_tensor({2, 2, 5, 7, kChannelBlock}, rng));
+  add_blocked_conv(cases, rng, 2, 32, 9, 11, 64, 3, 1, 1, true);
+  add_blocked_conv(cases, rng, 1, 16, 7, 7, 16, 1, 1, 0, false);
+  add_blocked_conv(cases, rng, 3, 64, 12, 10, 96, 3, 2, 1, true, true);
+  add_blocked_conv(cases, rng, 2, 272, 5, 5, 48, 1, 1, 0, true, true);
+  add_blocked_conv(cases, rng, 1, 48, 14, 14, 80, 3, 1, 1, false);
+  add_blocked_conv(cases, rng, 2, 16, 8, 8, 32, 5, 1, 2, true);
+  add_blocked_conv(cases, rng, 4, 32, 7, 7, 32, 1, 2, 0, false, true);
+  add_blocked_conv(cases, rng, 16, 64, 6, 6, 64, 3, 1, 1, true, true);
+  add_blocked_conv(cases, rng, 1, 32, 30, 30, 64, 3, 1, 1, true);
+  for (auto [k, s, p] : {std::array<int, 3>{2, 2, 0}, {3, 1, 1}, {3, 2, 1}}) {
+    cases.push_back(
+        {OpId::AvgPool2dBlocked,
+         "avg_pool2d_blocked k" + std::to_string(k) + " s" + std::to_string(s) + " p" +
+             std::to_string(p),
+         {random_tensor({2, 2, 8, 7, kChannelBlock}, rng)},
+         [k, s, p](const std::vector<Tensor>& t) { return avg_pool2d_blocked(t[0], k, s, p); }});
+  }
 
   for (Shape shape : {Shape{1, 3, 5, 7}, Shape{2, 16, 9, 9}, Shape{3, 4, 1, 1}, Shape{2, 5, 3}}) {
     const std::int64_t c = shape[1];
@@ -326,7 +374,8 @@ TEST(BackendOps, CpuConvWithFrozenWeightsMatchesPerCallPacking) {
   ScopedGemmIsa restore;
   int compared = 0;
   for (const Case& c : all_cases()) {
-    if (c.op != OpId::Conv2d || !has_kernel(c.op, Backend::Cpu)) continue;
+    if ((c.op != OpId::Conv2d && c.op != OpId::Conv2dBlocked) || !has_kernel(c.op, Backend::Cpu))
+      continue;
     Case frozen = c;
     frozen.inputs[1] = c.inputs[1].clone();
     frozen.inputs[1].storage()->freeze();
@@ -455,6 +504,7 @@ TEST(BackendOps, CudaBackendCoversEveryOpWhenPresent) {
 #ifdef REPSCOPE_HAVE_CUDA
   if (!g_cuda_registered) GTEST_SKIP() << "no CUDA device: cuda cases skipped";
   for (int i = 0; i < kOpCount; ++i) {
+    if (op_cpu_only(static_cast<OpId>(i))) continue;
     EXPECT_TRUE(has_kernel(static_cast<OpId>(i), Backend::Cuda)) << op_name(static_cast<OpId>(i));
   }
 #else
@@ -470,6 +520,62 @@ TEST(BackendOps, CudaTensorsWithoutCudaBackendFailClearly) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("relu"), std::string::npos) << e.what();
   }
+}
+
+TEST(BackendOps, BlockedLayoutRoundTripsAndMatchesConv2d) {
+  std::mt19937 rng(31);
+  const Tensor x = random_tensor({3, 48, 9, 10}, rng);
+  EXPECT_TRUE(bit_identical(from_blocked(to_blocked(x)), x));
+  EXPECT_EQ(to_blocked(x).shape(), (Shape{3, 3, 9, 10, kChannelBlock}));
+  // The blocked convolution is conv2d in another layout (within rounding: another summation
+  // order), and its fused tail has the bits of the separate add and relu ops.
+  ScopedGemmIsa restore;
+  const Tensor w = random_tensor({32, 48, 3, 3}, rng, -0.2f, 0.2f), b = random_tensor({32}, rng);
+  const Tensor r = random_tensor({3, 2, 5, 5, kChannelBlock}, rng);
+  for (GemmIsa isa : gemm_available_isas()) {
+    set_gemm_isa(isa);
+    const Tensor blocked = conv2d_blocked(to_blocked(x), w, b, 2, 1);
+    EXPECT_LE(relative_error(conv2d(x, w, b, 2, 1), from_blocked(blocked)), kTolerance);
+    EXPECT_TRUE(
+        bit_identical(conv2d_blocked(to_blocked(x), w, b, 2, 1, r, true), relu(add(blocked, r))))
+        << gemm_isa_name(isa);
+  }
+}
+
+TEST(BackendOps, BlockedLayoutErrorsNameTheProblem) {
+  auto expect_error = [](const std::function<void()>& f, const std::string& needle) {
+    try {
+      f();
+      ADD_FAILURE() << "expected an Error mentioning '" << needle << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  const Tensor xb = Tensor::zeros({1, 2, 6, 6, kChannelBlock});
+  expect_error([] { to_blocked(Tensor::zeros({1, 20, 4, 4})); }, "not a multiple of 16");
+  expect_error([] { from_blocked(Tensor::zeros({1, 20, 4, 4})); }, "channel-blocked");
+  expect_error(
+      [&] {
+        conv2d_blocked(xb, Tensor::zeros({16, 16, 3, 3}), Tensor{}, 1, 1);
+      },
+      "input channels");
+  expect_error(
+      [&] {
+        conv2d_blocked(xb, Tensor::zeros({24, 32, 3, 3}), Tensor{}, 1, 1);
+      },
+      "output channels");
+  expect_error(
+      [&] {
+        conv2d_blocked(xb, Tensor::zeros({16, 32, 7, 7}), Tensor{}, 1, 0);
+      },
+      "too small");
+  expect_error(
+      [&] {
+        conv2d_blocked(xb, Tensor::zeros({16, 32, 3, 3}), Tensor{}, 1, 1,
+                       Tensor::zeros({1, 1, 6, 6}));
+      },
+      "residual");
+  expect_error([&] { avg_pool2d_blocked(Tensor::zeros({1, 2, 6, 6}), 2, 2); }, "channel-blocked");
 }
 
 TEST(BackendOps, BadArgumentsNameTheTensor) {

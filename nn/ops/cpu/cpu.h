@@ -27,6 +27,12 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
                             const Tensor& out_proj_weight, const Tensor& out_proj_bias,
                             int num_heads);
 
+Tensor to_blocked(const Tensor& x);
+Tensor from_blocked(const Tensor& x);
+Tensor conv2d_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride,
+                      int padding, const Tensor& residual, bool relu);
+Tensor avg_pool2d_blocked(const Tensor& x, int kernel, int stride, int padding);
+
 // Row-wise kernels shared with attention: softmax of `rows` rows of length d, in place.
 void softmax_rows(float* data, std::int64_t rows, std::int64_t d);
 

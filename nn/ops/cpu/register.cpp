@@ -20,6 +20,10 @@ void register_cpu_kernels() {
   register_kernel<OpId::LayerNorm>(b, &cpu::layer_norm);
   register_kernel<OpId::SoftmaxLastdim>(b, &cpu::softmax_lastdim);
   register_kernel<OpId::MultiHeadAttention>(b, &cpu::multi_head_attention);
+  register_kernel<OpId::ToBlocked>(b, &cpu::to_blocked);
+  register_kernel<OpId::FromBlocked>(b, &cpu::from_blocked);
+  register_kernel<OpId::Conv2dBlocked>(b, &cpu::conv2d_blocked);
+  register_kernel<OpId::AvgPool2dBlocked>(b, &cpu::avg_pool2d_blocked);
 }
 
 }  // namespace repscope::ops::detail

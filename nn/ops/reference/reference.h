@@ -28,4 +28,10 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
                             const Tensor& out_proj_weight, const Tensor& out_proj_bias,
                             int num_heads);
 
+Tensor to_blocked(const Tensor& x);
+Tensor from_blocked(const Tensor& x);
+Tensor conv2d_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride,
+                      int padding, const Tensor& residual, bool relu);
+Tensor avg_pool2d_blocked(const Tensor& x, int kernel, int stride, int padding);
+
 }  // namespace repscope::ops::reference

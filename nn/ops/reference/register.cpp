@@ -20,6 +20,10 @@ void register_reference_kernels() {
   register_kernel<OpId::LayerNorm>(b, &reference::layer_norm);
   register_kernel<OpId::SoftmaxLastdim>(b, &reference::softmax_lastdim);
   register_kernel<OpId::MultiHeadAttention>(b, &reference::multi_head_attention);
+  register_kernel<OpId::ToBlocked>(b, &reference::to_blocked);
+  register_kernel<OpId::FromBlocked>(b, &reference::from_blocked);
+  register_kernel<OpId::Conv2dBlocked>(b, &reference::conv2d_blocked);
+  register_kernel<OpId::AvgPool2dBlocked>(b, &reference::avg_pool2d_blocked);
 }
 
 }  // namespace repscope::ops::detail
