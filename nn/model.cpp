@@ -134,6 +134,12 @@ bool TapSelection::contains(const std::string& name) const {
 TapContext::TapContext(TapSelection selection, TapSink sink)
     : selection_(std::move(selection)), sink_(std::move(sink)) {}
 
+bool TapContext::wants_under(const std::string& prefix) const {
+  for (const std::string& name : selection_.names())
+    if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) return true;
+  return false;
+}
+
 void TapContext::tap(const std::string& name, const Tensor& value) const {
   if (sink_ && selection_.contains(name)) sink_(name, value);
 }

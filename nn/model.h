@@ -74,6 +74,8 @@ class TapContext {
 
   // True when `name` is selected (lets a model skip work or fusions a tap would observe).
   bool wants(const std::string& name) const { return selection_.contains(name); }
+  // True when a selected tap's name extends `prefix` ("layer1.0." -> the block's inner taps).
+  bool wants_under(const std::string& prefix) const;
   // Hands `value` to the sink when `name` is selected.
   void tap(const std::string& name, const Tensor& value) const;
   const TapSelection& selection() const { return selection_; }

@@ -79,7 +79,7 @@ Tensor multi_head_attention(const Tensor& query, const Tensor& key, const Tensor
 // [n][c / 16][h][w][c % 16], so the 16 channels of a block at one position are one vector. A
 // direct convolution on this layout reads every input value in place (no im2col copies) and
 // keeps a register tile of 6 positions × 64 output channels; ResNets run their blocks in it on
-// CPUs where that kernel is fast (blocked_convolution_fast()). C must be a multiple of
+// CPUs where that kernel is fast (blocked_layout()). C must be a multiple of
 // kChannelBlock. CPU only: the CUDA backend has no blocked kernels (models stay NCHW there).
 inline constexpr int kChannelBlock = 16;
 // [N, C, H, W] -> [N, C/16, H, W, 16] and back.
@@ -91,10 +91,16 @@ Tensor from_blocked(const Tensor& x);
 // take blocked tensors as they are); a reusable residual may be overwritten with the result.
 Tensor conv2d_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias, int stride,
                       int padding, Tensor residual = Tensor{}, bool relu = false);
+// prepare_conv2d_weight's counterpart: packs a frozen CPU weight for conv2d_blocked now.
+void prepare_conv2d_blocked_weight(const Tensor& weight);
 // avg_pool2d on a blocked tensor (count_include_pad=True, as avg_pool2d).
 Tensor avg_pool2d_blocked(const Tensor& x, int kernel, int stride, int padding = 0);
-// True when the CPU backend's conv2d_blocked runs its AVX-512 kernel (the GEMM kernel in use,
-// nn/gemm.h, is AVX-512); elsewhere it is a portable loop, correct but slower than conv2d.
-bool blocked_convolution_fast();
+// Whether models run their convolutions on the channel-blocked layout: when the CPU backend's
+// conv2d_blocked runs its AVX-512 kernel (the GEMM kernel in use, nn/gemm.h, is AVX-512; on other
+// CPUs it is a portable loop, correct but slower than conv2d) and the layout is not switched
+// off: set_blocked_layout(false), or REPSCOPE_BLOCKED_LAYOUT=0 in the environment at start-up
+// (to compare the two paths; the numbers differ only by rounding).
+bool blocked_layout();
+void set_blocked_layout(bool enabled);
 
 }  // namespace repscope::ops

@@ -110,7 +110,11 @@ void ConvBn::prepare() {
   // Nothing outside this layer can reach the folded weights, so kernels may keep them packed,
   // and they are packed now rather than in the first batch.
   folded_.weight.storage()->freeze();
-  ops::prepare_conv2d_weight(folded_.weight, folded_.groups);
+  if (blocked_capable() && ops::blocked_layout()) {
+    ops::prepare_conv2d_blocked_weight(folded_.weight);
+  } else {
+    ops::prepare_conv2d_weight(folded_.weight, folded_.groups);
+  }
   for (std::size_t i = 0; i < src.size(); ++i) {
     source_storage_[i] = src[i]->storage();
     source_offset_[i] = src[i]->offset();
@@ -154,6 +158,19 @@ Tensor ConvBn::forward_tail(const Tensor& x, const TapContext& ctx, const std::s
   if (residual.defined()) y = ops::add(y, residual);
   if (relu) y = ops::relu(y);
   return y;
+}
+
+bool ConvBn::blocked_capable() const {
+  return conv.groups == 1 && conv.in_channels % ops::kChannelBlock == 0 &&
+         conv.out_channels % ops::kChannelBlock == 0 && conv.weight.defined() &&
+         conv.weight.device() == Device::CPU;
+}
+
+Tensor ConvBn::forward_blocked(const Tensor& x, Tensor residual, bool relu) const {
+  check(folded() && blocked_capable(),
+        "ConvBn::forward_blocked: the layer is not folded or cannot run blocked");
+  return ops::conv2d_blocked(x, folded_.weight, folded_.bias, folded_.stride, folded_.padding,
+                             std::move(residual), relu);
 }
 
 Tensor ConvBn::forward_unfolded(const Tensor& x) const {

@@ -31,8 +31,11 @@ class ConvBn {
   // ("layer1.0.conv1.", "layer1.0.bn1.").
   void collect(const std::string& conv_prefix, const std::string& bn_prefix, ParamList& out);
 
-  // Builds the folded convolution from the parameters as they are now (call after every load).
-  // Leaves the layer unfolded when a parameter is not set or not float32.
+  // Builds the folded convolution from the parameters as they are now (call after every load)
+  // and packs it for the kernel the models will run it with: conv2d_blocked's when
+  // blocked_capable() and that kernel is fast here (ops::blocked_layout), else
+  // conv2d's (the other is packed on first use). Leaves the layer unfolded when a parameter is
+  // not set or not float32.
   void prepare();
   // True when prepare() ran on exactly the parameter tensors the layer holds now: a parameter
   // replaced since (a reload, a move to another device, a test assigning a tensor) makes the
@@ -52,6 +55,12 @@ class ConvBn {
   // nothing else holds may be overwritten with the result (see ops::conv2d).
   Tensor forward_tail(const Tensor& x, const TapContext& ctx, const std::string& conv_tap,
                       std::initializer_list<std::string> bn_taps, Tensor residual, bool relu) const;
+  // True when the folded convolution can also run on the channel-blocked layout (nn/ops.h):
+  // groups 1, input and output channels multiples of 16, weights on the CPU.
+  bool blocked_capable() const;
+  // forward_tail on channel-blocked tensors, with no taps (ops::conv2d_blocked). Requires
+  // folded() and blocked_capable().
+  Tensor forward_blocked(const Tensor& x, Tensor residual, bool relu) const;
   // bn(conv(x)) through the two separate ops, whatever the fold state (the reference path).
   Tensor forward_unfolded(const Tensor& x) const;
 

@@ -208,6 +208,38 @@ Tensor ClipResNet::run_block(const Block& b, const std::string& p, Tensor x,
   return out;
 }
 
+bool ClipResNet::blocked_block(const Block& b, const std::string& p, const TapContext& ctx) const {
+  if (!ops::blocked_layout() || ctx.wants_under(p)) return false;
+  for (const ConvBn* c : {&b.c1, &b.c2, &b.c3})
+    if (!c->folded() || !c->blocked_capable()) return false;
+  return !b.has_downsample || (b.down.folded() && b.down.blocked_capable());
+}
+
+bool ClipResNet::blocked_stem(const TapContext& ctx) const {
+  if (!ops::blocked_layout()) return false;
+  for (std::size_t i = 1; i < stem_.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    if (!stem_[i].folded() || !stem_[i].blocked_capable() || ctx.wants("conv" + n) ||
+        ctx.wants("bn" + n) || ctx.wants("relu" + n)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Tensor ClipResNet::run_block_blocked(const Block& b, Tensor x) const {
+  Tensor out = b.c1.forward_blocked(x, Tensor{}, true);
+  out = b.c2.forward_blocked(out, Tensor{}, true);
+  // A 1×1 average pool (stride 1) is the identity, as in run_block.
+  if (b.stride > 1) out = ops::avg_pool2d_blocked(out, b.stride, b.stride);
+  Tensor identity = std::move(x);
+  if (b.has_downsample) {
+    if (b.stride > 1) identity = ops::avg_pool2d_blocked(identity, b.stride, b.stride);
+    identity = b.down.forward_blocked(identity, Tensor{}, false);
+  }
+  return b.c3.forward_blocked(out, std::move(identity), true);
+}
+
 // AttentionPool2d: tokens = [mean; HW positions] + positional_embedding, then multi-head
 // attention with the mean token as the only query, projected by c_proj.
 Tensor ClipResNet::attention_pool(const Tensor& x) const {
@@ -231,22 +263,46 @@ Tensor ClipResNet::attention_pool(const Tensor& x) const {
 Tensor ClipResNet::forward(const Tensor& images, TapContext& ctx) const {
   check_loaded();
   check_input(images);
+  // Stem conv2 and conv3 and the blocks run on the channel-blocked layout where they can
+  // (blocked_stem, blocked_block), converted on the way in and out and for the taps.
   Tensor x = images;
+  bool blocked = false;
+  auto to_layout = [&](bool want_blocked) {
+    if (want_blocked != blocked) x = want_blocked ? ops::to_blocked(x) : ops::from_blocked(x);
+    blocked = want_blocked;
+  };
+  auto tap = [&](const std::string& name) {
+    if (ctx.wants(name)) ctx.tap(name, blocked ? ops::from_blocked(x) : x);
+  };
+  const bool stem_blocked = blocked_stem(ctx);
   for (std::size_t i = 0; i < stem_.size(); ++i) {
-    x = stem_[i].forward_tail(x, ctx, str("conv", i + 1), {str("bn", i + 1)}, Tensor{}, true);
-    ctx.tap(str("relu", i + 1), x);
+    if (i > 0 && stem_blocked) {
+      to_layout(true);
+      x = stem_[i].forward_blocked(x, Tensor{}, true);
+    } else {
+      x = stem_[i].forward_tail(x, ctx, str("conv", i + 1), {str("bn", i + 1)}, Tensor{}, true);
+    }
+    tap(str("relu", i + 1));
   }
-  x = ops::avg_pool2d(x, 2, 2);
-  ctx.tap("avgpool", x);
+  x = blocked ? ops::avg_pool2d_blocked(x, 2, 2) : ops::avg_pool2d(x, 2, 2);
+  tap("avgpool");
   for (std::size_t s = 0; s < 4; ++s) {
     const std::string stage = str("layer", s + 1);
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const std::string block = stage + "." + std::to_string(i);
-      x = run_block(stages_[s][i], block + ".", std::move(x), ctx);
-      ctx.tap(block, x);
+      const Block& b = stages_[s][i];
+      to_layout(blocked_block(b, block + ".", ctx));
+      x = blocked ? run_block_blocked(b, std::move(x))
+                  : run_block(b, block + ".", std::move(x), ctx);
+      const bool last = i + 1 == stages_[s].size();
+      if (ctx.wants(block) || (last && ctx.wants(stage))) {
+        const Tensor plain = blocked ? ops::from_blocked(x) : x;
+        ctx.tap(block, plain);
+        if (last) ctx.tap(stage, plain);
+      }
     }
-    ctx.tap(stage, x);
   }
+  to_layout(false);
   x = attention_pool(x);
   ctx.tap("attnpool", x);
   return x;

@@ -60,6 +60,13 @@ class ClipResNet : public Model {
   };
   Tensor run_block(const Block& b, const std::string& prefix, Tensor x,
                    const TapContext& ctx) const;
+  // The block on channel-blocked tensors, with no taps inside it (blocked_block()).
+  Tensor run_block_blocked(const Block& b, Tensor x) const;
+  // Whether the block can run on the channel-blocked layout: its convolutions are folded and
+  // can, the blocked kernel is fast here, and ctx wants none of the block's inner taps.
+  bool blocked_block(const Block& b, const std::string& prefix, const TapContext& ctx) const;
+  // Whether stem conv2 and conv3 (and the stem's average pool) can run blocked.
+  bool blocked_stem(const TapContext& ctx) const;
   Tensor attention_pool(const Tensor& x) const;
 
   ClipResNetConfig config_;

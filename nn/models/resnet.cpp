@@ -201,6 +201,24 @@ Tensor ResNet::run_block(const Block& b, const std::string& p, Tensor x,
   return out;
 }
 
+bool ResNet::blocked_block(const Block& b, const std::string& p, const TapContext& ctx) const {
+  if (!ops::blocked_layout()) return false;
+  for (const ConvBn* c : {&b.c1, &b.c2, &b.c3, &b.down}) {
+    if (c == &b.c3 && !config_.bottleneck) continue;
+    if (c == &b.down && !b.has_downsample) continue;
+    if (!c->folded() || !c->blocked_capable()) return false;
+  }
+  return !ctx.wants_under(p);
+}
+
+Tensor ResNet::run_block_blocked(const Block& b, Tensor x) const {
+  Tensor out = b.c1.forward_blocked(x, Tensor{}, true);
+  if (config_.bottleneck) out = b.c2.forward_blocked(out, Tensor{}, true);
+  Tensor identity = b.has_downsample ? b.down.forward_blocked(x, Tensor{}, false) : x;
+  x = Tensor{};
+  return (config_.bottleneck ? b.c3 : b.c2).forward_blocked(out, std::move(identity), true);
+}
+
 Tensor ResNet::forward(const Tensor& images, TapContext& ctx) const {
   check_input(images);
   check_loaded();
@@ -209,15 +227,30 @@ Tensor ResNet::forward(const Tensor& images, TapContext& ctx) const {
   ctx.tap("relu", x);
   x = ops::max_pool2d(x, 3, 2, 1);
   ctx.tap("maxpool", x);
+  // The blocks run on the channel-blocked layout where they can (blocked_block), converted on
+  // the way in and out, and for the taps of their outputs.
+  bool blocked = false;
+  auto to_layout = [&](bool want_blocked) {
+    if (want_blocked != blocked) x = want_blocked ? ops::to_blocked(x) : ops::from_blocked(x);
+    blocked = want_blocked;
+  };
   for (std::size_t s = 0; s < 4; ++s) {
     const std::string stage = str("layer", s + 1);
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const std::string block = stage + "." + std::to_string(i);
-      x = run_block(stages_[s][i], block + ".", std::move(x), ctx);
-      ctx.tap(block, x);
+      const Block& b = stages_[s][i];
+      to_layout(blocked_block(b, block + ".", ctx));
+      x = blocked ? run_block_blocked(b, std::move(x))
+                  : run_block(b, block + ".", std::move(x), ctx);
+      const bool last = i + 1 == stages_[s].size();
+      if (ctx.wants(block) || (last && ctx.wants(stage))) {
+        const Tensor plain = blocked ? ops::from_blocked(x) : x;
+        ctx.tap(block, plain);
+        if (last) ctx.tap(stage, plain);
+      }
     }
-    ctx.tap(stage, x);
   }
+  to_layout(false);
   x = ops::adaptive_avg_pool2d_1x1(x);
   ctx.tap("avgpool", x);
   x = x.reshape({x.dim(0), x.dim(1)});

@@ -1,7 +1,10 @@
 // nn/ops.h: argument validation, then dispatch to the registered kernel for the tensors' device.
 #include "nn/ops.h"
 
+#include <atomic>
+#include <cstdlib>
 #include <initializer_list>
+#include <string_view>
 
 #include "nn/error.h"
 #include "nn/gemm.h"
@@ -327,6 +330,17 @@ Tensor conv2d_blocked(const Tensor& x, const Tensor& weight, const Tensor& bias,
   return kernel_for<OpId::Conv2dBlocked>(d)(x, weight, bias, stride, padding, residual, relu);
 }
 
+void prepare_conv2d_blocked_weight(const Tensor& weight) {
+  if (!weight.defined() || weight.device() != Device::CPU || !weight.storage()->frozen() ||
+      weight.ndim() != 4 || weight.dim(1) % kChannelBlock != 0) {
+    return;
+  }
+  // As prepare_conv2d_weight: the smallest input, one output position.
+  const Tensor x = Tensor::zeros(
+      {1, weight.dim(1) / kChannelBlock, weight.dim(2), weight.dim(3), kChannelBlock});
+  conv2d_blocked(x, weight, Tensor{}, 1, 0);
+}
+
 Tensor avg_pool2d_blocked(const Tensor& x, int kernel, int stride, int padding) {
   constexpr std::string_view op = "avg_pool2d_blocked";
   expect_blocked(x, op, "x");
@@ -334,10 +348,26 @@ Tensor avg_pool2d_blocked(const Tensor& x, int kernel, int stride, int padding) 
   return kernel_for<OpId::AvgPool2dBlocked>(x.device())(x, kernel, stride, padding);
 }
 
-bool blocked_convolution_fast() {
+namespace {
+
+std::atomic<bool>& blocked_layout_switch() {
+  static std::atomic<bool> on{[] {
+    const char* env = std::getenv("REPSCOPE_BLOCKED_LAYOUT");
+    return !(env && std::string_view(env) == "0");
+  }()};
+  return on;
+}
+
+}  // namespace
+
+bool blocked_layout() {
   const std::optional<Backend> forced = forced_backend();
-  return gemm_isa() == GemmIsa::Avx512 && !reference_forced() &&
+  return blocked_layout_switch().load() && gemm_isa() == GemmIsa::Avx512 && !reference_forced() &&
          (!forced || *forced == Backend::Cpu);
+}
+
+void set_blocked_layout(bool enabled) {
+  blocked_layout_switch().store(enabled);
 }
 
 }  // namespace repscope::ops

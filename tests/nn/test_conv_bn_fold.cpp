@@ -10,6 +10,7 @@
 #include "nn/layers/conv_bn.h"
 #include "nn/models/clip_resnet.h"
 #include "nn/models/resnet.h"
+#include "nn/ops.h"
 #include "weights/random_init.h"
 
 namespace repscope {
@@ -163,25 +164,43 @@ void expect_blocks_fold(Model& model, int size, double tol) {
   }
 
   model.prepare();
+  // Folded, in NCHW (conv2d) and, where the CPU runs it fast, on the channel-blocked layout
+  // (conv2d_blocked): both within `tol` of the unfolded values.
+  const bool blocked_before = ops::blocked_layout();
+  ops::set_blocked_layout(false);
   const auto folded = model.run(x, TapSelection::parse("blocks", taps));
-  ASSERT_FALSE(folded.empty());
-  double worst = 0;
-  std::string worst_name;
-  for (const auto& [name, value] : folded) {
-    const double err = relative_error(value, exact.at(name));
-    EXPECT_LE(err, tol) << name;
-    if (err > worst) worst = err, worst_name = name;
-  }
   // With the residual adds selected, each block's last conv fuses only the add and runs the ReLU
   // separately; without, it fuses both (ops::conv2d's fused tail): the same bits either way.
   const auto with_adds = model.run(x, TapSelection::parse("blocks,*.add", taps));
+  ops::set_blocked_layout(true);
+  const bool blocked = ops::blocked_layout();
+  const auto folded_blocked = model.run(x, TapSelection::parse("blocks", taps));
+  ops::set_blocked_layout(blocked_before);
+  ASSERT_FALSE(folded.empty());
   for (const auto& [name, value] : folded) {
     EXPECT_TRUE(bit_equal(value, with_adds.at(name))) << "fused tail differs at " << name;
   }
-  const std::string last = TapSelection::parse("blocks", taps).names().back();
-  EXPECT_FALSE(bit_equal(folded.at(last), exact.at(last))) << "the folded path was not taken";
-  std::printf("[ %s ] %zu block taps, folded vs unfolded worst relative error %.3g (%s)\n",
-              model.name().c_str(), folded.size(), worst, worst_name.c_str());
+  for (const auto* run : {&folded, &folded_blocked}) {
+    double worst = 0;
+    std::string worst_name;
+    for (const auto& [name, value] : *run) {
+      const double err = relative_error(value, exact.at(name));
+      EXPECT_LE(err, tol) << name;
+      if (err > worst) worst = err, worst_name = name;
+    }
+    const std::string last = TapSelection::parse("blocks", taps).names().back();
+    EXPECT_FALSE(bit_equal(run->at(last), exact.at(last))) << "the folded path was not taken";
+    std::printf(
+        "[ %s ] %zu block taps, folded%s vs unfolded worst relative error %.3g (%s)\n",
+        model.name().c_str(), run->size(),
+        run == &folded ? "" : (blocked ? " (blocked layout)" : " (blocked layout off here)"), worst,
+        worst_name.c_str());
+  }
+  if (blocked) {
+    const std::string last = TapSelection::parse("blocks", taps).names().back();
+    EXPECT_FALSE(bit_equal(folded_blocked.at(last), folded.at(last)))
+        << "the blocked layout was not taken";
+  }
 }
 
 TEST(ModelFolding, ResNet18) {
