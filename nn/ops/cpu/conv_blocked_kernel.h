@@ -13,12 +13,11 @@ namespace repscope::ops::cpu::blocked {
 constexpr int kBlock = 16;         // channels per block (nn/ops.h kChannelBlock)
 constexpr int kTilePositions = 6;  // positions per tile, at most
 constexpr int kTileFilters = 4;    // output-channel blocks per tile, at most
-constexpr int kMaxTaps = 64;       // kh·kw, at most (a bit per tap in Position::valid)
 
 struct Position {
   std::int64_t input;   // offset of input (n, iy0, ix0) in x's channel block 0 (iy0, ix0 may be
                         // outside the image: only valid taps are read)
-  std::uint64_t valid;  // bit t: tap t reads a value inside the input (else it reads zeros)
+  std::uint64_t valid;  // bit t: tap t reads inside the input, else zeros (≤ 64 taps: ops.cpp)
   std::int64_t output;  // offset of the position in the output's first block of the group
   float* partial;       // the position's partial sums, filters·16 floats
 };
