@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "nn/error.h"
+#include "nn/models/blocked_activation.h"
 #include "nn/models/tokens.h"
 #include "nn/ops.h"
 #include "nn/parallel.h"
@@ -264,46 +265,37 @@ Tensor ClipResNet::forward(const Tensor& images, TapContext& ctx) const {
   check_loaded();
   check_input(images);
   // Stem conv2 and conv3 and the blocks run on the channel-blocked layout where they can
-  // (blocked_stem, blocked_block), converted on the way in and out and for the taps.
-  Tensor x = images;
-  bool blocked = false;
-  auto to_layout = [&](bool want_blocked) {
-    if (want_blocked != blocked) x = want_blocked ? ops::to_blocked(x) : ops::from_blocked(x);
-    blocked = want_blocked;
-  };
-  auto tap = [&](const std::string& name) {
-    if (ctx.wants(name)) ctx.tap(name, blocked ? ops::from_blocked(x) : x);
-  };
+  // (blocked_stem, blocked_block).
+  BlockedActivation act(images);
   const bool stem_blocked = blocked_stem(ctx);
   for (std::size_t i = 0; i < stem_.size(); ++i) {
     if (i > 0 && stem_blocked) {
-      to_layout(true);
-      x = stem_[i].forward_blocked(x, Tensor{}, true);
+      act.use_blocked(true);
+      act.set(stem_[i].forward_blocked(act.get(), Tensor{}, true));
     } else {
-      x = stem_[i].forward_tail(x, ctx, str("conv", i + 1), {str("bn", i + 1)}, Tensor{}, true);
+      act.set(stem_[i].forward_tail(act.get(), ctx, str("conv", i + 1), {str("bn", i + 1)},
+                                    Tensor{}, true));
     }
-    tap(str("relu", i + 1));
+    const std::string relu = str("relu", i + 1);
+    act.tap(ctx, {&relu});
   }
-  x = blocked ? ops::avg_pool2d_blocked(x, 2, 2) : ops::avg_pool2d(x, 2, 2);
-  tap("avgpool");
+  act.set(act.blocked() ? ops::avg_pool2d_blocked(act.get(), 2, 2)
+                        : ops::avg_pool2d(act.get(), 2, 2));
+  const std::string stem_pool = "avgpool";
+  act.tap(ctx, {&stem_pool});
   for (std::size_t s = 0; s < 4; ++s) {
     const std::string stage = str("layer", s + 1);
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const std::string block = stage + "." + std::to_string(i);
       const Block& b = stages_[s][i];
-      to_layout(blocked_block(b, block + ".", ctx));
-      x = blocked ? run_block_blocked(b, std::move(x))
-                  : run_block(b, block + ".", std::move(x), ctx);
-      const bool last = i + 1 == stages_[s].size();
-      if (ctx.wants(block) || (last && ctx.wants(stage))) {
-        const Tensor plain = blocked ? ops::from_blocked(x) : x;
-        ctx.tap(block, plain);
-        if (last) ctx.tap(stage, plain);
-      }
+      act.use_blocked(blocked_block(b, block + ".", ctx));
+      act.set(act.blocked() ? run_block_blocked(b, act.take())
+                            : run_block(b, block + ".", act.take(), ctx));
+      act.tap(ctx, {&block, i + 1 == stages_[s].size() ? &stage : nullptr});
     }
   }
-  to_layout(false);
-  x = attention_pool(x);
+  act.use_blocked(false);
+  Tensor x = attention_pool(act.get());
   ctx.tap("attnpool", x);
   return x;
 }

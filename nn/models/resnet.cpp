@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "nn/error.h"
+#include "nn/models/blocked_activation.h"
 #include "nn/ops.h"
 
 namespace repscope {
@@ -227,30 +228,21 @@ Tensor ResNet::forward(const Tensor& images, TapContext& ctx) const {
   ctx.tap("relu", x);
   x = ops::max_pool2d(x, 3, 2, 1);
   ctx.tap("maxpool", x);
-  // The blocks run on the channel-blocked layout where they can (blocked_block), converted on
-  // the way in and out, and for the taps of their outputs.
-  bool blocked = false;
-  auto to_layout = [&](bool want_blocked) {
-    if (want_blocked != blocked) x = want_blocked ? ops::to_blocked(x) : ops::from_blocked(x);
-    blocked = want_blocked;
-  };
+  // The blocks run on the channel-blocked layout where they can (blocked_block).
+  BlockedActivation act(std::move(x));
   for (std::size_t s = 0; s < 4; ++s) {
     const std::string stage = str("layer", s + 1);
     for (std::size_t i = 0; i < stages_[s].size(); ++i) {
       const std::string block = stage + "." + std::to_string(i);
       const Block& b = stages_[s][i];
-      to_layout(blocked_block(b, block + ".", ctx));
-      x = blocked ? run_block_blocked(b, std::move(x))
-                  : run_block(b, block + ".", std::move(x), ctx);
-      const bool last = i + 1 == stages_[s].size();
-      if (ctx.wants(block) || (last && ctx.wants(stage))) {
-        const Tensor plain = blocked ? ops::from_blocked(x) : x;
-        ctx.tap(block, plain);
-        if (last) ctx.tap(stage, plain);
-      }
+      act.use_blocked(blocked_block(b, block + ".", ctx));
+      act.set(act.blocked() ? run_block_blocked(b, act.take())
+                            : run_block(b, block + ".", act.take(), ctx));
+      act.tap(ctx, {&block, i + 1 == stages_[s].size() ? &stage : nullptr});
     }
   }
-  to_layout(false);
+  act.use_blocked(false);
+  x = act.take();
   x = ops::adaptive_avg_pool2d_1x1(x);
   ctx.tap("avgpool", x);
   x = x.reshape({x.dim(0), x.dim(1)});
