@@ -138,37 +138,31 @@ BENCHMARK(BM_Gemm)
 // ---- conv2d: the distinct conv layers of ResNet-50 -----------------------------------------
 
 // Args: batch, in channels, size, out channels, kernel, stride. The weights are frozen, as a
-// model's folded ones are, so they are packed once rather than on every call.
-void BM_Conv2dResNet50(benchmark::State& state) {
+// model's folded ones are, so they are packed once rather than on every call. `blocked`: the
+// channel-blocked layout (ops::conv2d_blocked, what the ResNets run on AVX-512 CPUs), else NCHW
+// (ops::conv2d's im2col + GEMM).
+void conv2d_resnet50(benchmark::State& state, bool blocked) {
   const std::int64_t n = state.range(0), c = state.range(1), hw = state.range(2),
                      o = state.range(3);
   const int k = static_cast<int>(state.range(4)), s = static_cast<int>(state.range(5)), p = k / 2;
   const Tensor x = random_tensor({n, c, hw, hw});
+  const Tensor xb = blocked ? ops::to_blocked(x) : Tensor{};
   const Tensor w = random_tensor({o, c, k, k}, 0.1f);
   w.storage()->freeze();
   const std::int64_t out_hw = (hw + 2 * p - k) / s + 1;
   for (auto _ : state) {
-    Tensor y = ops::conv2d(x, w, Tensor{}, s, p);
+    Tensor y =
+        blocked ? ops::conv2d_blocked(xb, w, Tensor{}, s, p) : ops::conv2d(x, w, Tensor{}, s, p);
     benchmark::DoNotOptimize(y.raw_data());
   }
   set_gflops(state, 2.0 * n * o * out_hw * out_hw * c * k * k);
 }
-
-// The same layers on the channel-blocked layout (ops::conv2d_blocked, what the ResNets run on
-// AVX-512 CPUs); the stem's 3 input channels are not a multiple of 16, so it is left out.
+void BM_Conv2dResNet50(benchmark::State& state) {
+  conv2d_resnet50(state, false);
+}
+// The stem's 3 input channels are not a multiple of 16: left out of the blocked list.
 void BM_Conv2dBlockedResNet50(benchmark::State& state) {
-  const std::int64_t n = state.range(0), c = state.range(1), hw = state.range(2),
-                     o = state.range(3);
-  const int k = static_cast<int>(state.range(4)), s = static_cast<int>(state.range(5)), p = k / 2;
-  const Tensor x = ops::to_blocked(random_tensor({n, c, hw, hw}));
-  const Tensor w = random_tensor({o, c, k, k}, 0.1f);
-  w.storage()->freeze();
-  const std::int64_t out_hw = (hw + 2 * p - k) / s + 1;
-  for (auto _ : state) {
-    Tensor y = ops::conv2d_blocked(x, w, Tensor{}, s, p);
-    benchmark::DoNotOptimize(y.raw_data());
-  }
-  set_gflops(state, 2.0 * n * o * out_hw * out_hw * c * k * k);
+  conv2d_resnet50(state, true);
 }
 
 void resnet50_conv_layers(benchmark::internal::Benchmark* b, bool stem) {

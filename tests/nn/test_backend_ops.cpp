@@ -542,15 +542,17 @@ TEST(BackendOps, BlockedLayoutRoundTripsAndMatchesConv2d) {
   }
 }
 
+// f() must throw an Error whose message contains `needle`.
+void expect_error(const std::function<void()>& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an Error mentioning '" << needle << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
 TEST(BackendOps, BlockedLayoutErrorsNameTheProblem) {
-  auto expect_error = [](const std::function<void()>& f, const std::string& needle) {
-    try {
-      f();
-      ADD_FAILURE() << "expected an Error mentioning '" << needle << "'";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
   const Tensor xb = Tensor::zeros({1, 2, 6, 6, kChannelBlock});
   expect_error([] { to_blocked(Tensor::zeros({1, 20, 4, 4})); }, "not a multiple of 16");
   expect_error([] { from_blocked(Tensor::zeros({1, 20, 4, 4})); }, "channel-blocked");
@@ -579,14 +581,6 @@ TEST(BackendOps, BlockedLayoutErrorsNameTheProblem) {
 }
 
 TEST(BackendOps, BadArgumentsNameTheTensor) {
-  auto expect_error = [](const std::function<void()>& f, const std::string& needle) {
-    try {
-      f();
-      ADD_FAILURE() << "expected an Error mentioning '" << needle << "'";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
   const Tensor x = Tensor::zeros({1, 4, 8, 8});
   expect_error([&] { conv2d(x, Tensor::zeros({2, 3, 3, 3}), Tensor{}, 1, 1); }, "weight");
   expect_error([&] { conv2d(x, Tensor::zeros({2, 4, 3, 3}), Tensor::zeros({3}), 1, 1); }, "bias");

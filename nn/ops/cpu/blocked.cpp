@@ -14,41 +14,40 @@ constexpr std::int64_t kB = kChannelBlock;
 // Positions per pass of a layout change: 16 rows of this many values stay in L1 together.
 constexpr std::int64_t kRun = 256;
 
+// Runs copy(src block, dst block, q0, q1) over runs of kRun positions of every channel block of
+// the batch, in parallel: both layouts keep a block's 16 channels of all positions together.
+template <typename Copy>
+void for_each_run(std::int64_t blocks, std::int64_t hw, const float* src, float* dst, Copy copy) {
+  const std::int64_t runs = (hw + kRun - 1) / kRun;
+  parallel_for(0, blocks * runs, 1, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const std::int64_t block = t / runs, q0 = t % runs * kRun;
+      copy(src + block * kB * hw, dst + block * kB * hw, q0, std::min(hw, q0 + kRun));
+    }
+  });
+}
+
 }  // namespace
 
 Tensor to_blocked(const Tensor& x) {
   const std::int64_t n = x.dim(0), cb = x.dim(1) / kB, hw = x.dim(2) * x.dim(3);
   Tensor out = Tensor::empty({n, cb, x.dim(2), x.dim(3), kB});
-  const float* src = x.data<float>();
-  float* dst = out.data<float>();
-  const std::int64_t runs = (hw + kRun - 1) / kRun;
-  parallel_for(0, n * cb * runs, 1, [&](std::int64_t t0, std::int64_t t1) {
-    for (std::int64_t t = t0; t < t1; ++t) {
-      const std::int64_t block = t / runs, q0 = t % runs * kRun, q1 = std::min(hw, q0 + kRun);
-      const float* s = src + block * kB * hw;
-      float* d = dst + block * kB * hw;
-      for (std::int64_t q = q0; q < q1; ++q)
-        for (std::int64_t l = 0; l < kB; ++l) d[q * kB + l] = s[l * hw + q];
-    }
-  });
+  for_each_run(n * cb, hw, x.data<float>(), out.data<float>(),
+               [hw](const float* s, float* d, std::int64_t q0, std::int64_t q1) {
+                 for (std::int64_t q = q0; q < q1; ++q)
+                   for (std::int64_t l = 0; l < kB; ++l) d[q * kB + l] = s[l * hw + q];
+               });
   return out;
 }
 
 Tensor from_blocked(const Tensor& x) {
   const std::int64_t n = x.dim(0), cb = x.dim(1), hw = x.dim(2) * x.dim(3);
   Tensor out = Tensor::empty({n, cb * kB, x.dim(2), x.dim(3)});
-  const float* src = x.data<float>();
-  float* dst = out.data<float>();
-  const std::int64_t runs = (hw + kRun - 1) / kRun;
-  parallel_for(0, n * cb * runs, 1, [&](std::int64_t t0, std::int64_t t1) {
-    for (std::int64_t t = t0; t < t1; ++t) {
-      const std::int64_t block = t / runs, q0 = t % runs * kRun, q1 = std::min(hw, q0 + kRun);
-      const float* s = src + block * kB * hw;
-      float* d = dst + block * kB * hw;
-      for (std::int64_t l = 0; l < kB; ++l)
-        for (std::int64_t q = q0; q < q1; ++q) d[l * hw + q] = s[q * kB + l];
-    }
-  });
+  for_each_run(n * cb, hw, x.data<float>(), out.data<float>(),
+               [hw](const float* s, float* d, std::int64_t q0, std::int64_t q1) {
+                 for (std::int64_t l = 0; l < kB; ++l)
+                   for (std::int64_t q = q0; q < q1; ++q) d[l * hw + q] = s[q * kB + l];
+               });
   return out;
 }
 
